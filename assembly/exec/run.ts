@@ -1,0 +1,145 @@
+// The run loop: find the decoded block at CS:EIP, execute its records, repeat until something
+// needs the host (an exit reason). Decoding happens in the host (src/decode): a missing block is
+// the DECODE_MISS exit, after which the host writes the block and calls run() again.
+import {
+  S_EIP, S_INSTR_EIP, S_MODE, S_INSNS, S_BUDGET_END, S_HALTED, S_EXIT_REASON, S_EXIT_ARG,
+  S_EXIT_COUNTS, S_FETCH_LIN, S_FETCH_PHYS, S_BLOCK_STALE, S_CUR_BLOCK_PAGE, S_CUR_BLOCK_PAGE2,
+  S_BLOCKS_RUN, S_EXC_KIND, S_EXC_POLICY, S_CPL,
+  BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
+  BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
+  EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, SR_CS,
+} from "../layout";
+import { pending, clearPending, gp, KIND_FAULT } from "../priv/exception";
+import { translate } from "../mmu/access";
+import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
+import { segBase, segLimit } from "../state";
+import { dispatch } from "./dispatch";
+
+export const NO_PAGE: u32 = 0xFFFFFFFF;
+/** MODE bit 0: the code segment is 32-bit (CS.D) */
+export const MODE_D32: u32 = 1;
+
+/** Set by handlers that need the host after the current instruction retires (I/O, HLT, ...). */
+let exitRequest: u32 = EXIT_NONE;
+
+/** Ask run() to return `reason` once the current instruction has retired. */
+export function requestExit(reason: u32, arg0: u32): void {
+  exitRequest = reason;
+  store<u32>(S_EXIT_ARG, arg0);
+}
+
+function exitWith(reason: u32): u32 {
+  store<u32>(S_EXIT_REASON, reason);
+  const at = S_EXIT_COUNTS + (reason << 3);
+  store<u64>(at, load<u64>(at) + 1);
+  return reason;
+}
+
+@inline export function blockSlot(ma: u32, mode: u32): u32 {
+  return ((ma ^ (mode << 28)) * 0x9E3779B1) >>> (32 - 16);
+}
+
+@inline function pageGen(mpn: u32): u32 { return load<u32>(mpn << 2, PAGE_GEN_BASE); }
+
+/**
+ * The block for the current CS:EIP, or 0: with an exception pending (fetch #PF, #GP for EIP past
+ * the CS limit) or, without one, a decode miss (FETCH_LIN / FETCH_PHYS say where).
+ */
+function findBlock(): usize {
+  const eip = load<u32>(S_EIP);
+  // SDM Vol. 3, 5.3: fetching beyond the CS limit raises #GP(0).
+  if (eip > segLimit(SR_CS)) { gp(0); return 0; }
+  const lin = segBase(SR_CS) + eip;
+  const acc = ACC_FETCH | (load<u32>(S_CPL) == 3 ? ACC_USER : 0);
+  const ma = translate(lin, acc);
+  if (ma == NO_MA && pending) return 0;
+  const mode = load<u32>(S_MODE);
+  const idx = load<u32>(blockSlot(ma, mode) << 2, BLOCK_HASH_BASE);
+  if (idx != 0) {
+    const b: usize = BLOCKS_BASE + (idx - 1) * BLK_SIZE;
+    if (load<u32>(b, BLK_PHYS) == ma && load<u32>(b, BLK_MODE) == mode &&
+        load<u32>(b, BLK_GEN) == pageGen(ma >>> 12)) {
+      const page2 = load<u32>(b, BLK_PAGE2);
+      if (page2 == NO_PAGE) return b;
+      // A page-crossing instruction: its second page must still map to the same machine page.
+      if (load<u32>(b, BLK_GEN2) == pageGen(page2)) {
+        const ma2 = translate((lin | 0xFFF) + 1, acc);
+        if (ma2 == NO_MA && pending) return 0;
+        if ((ma2 >>> 12) == page2) return b;
+      }
+    }
+  }
+  store<u32>(S_FETCH_LIN, lin);
+  store<u32>(S_FETCH_PHYS, ma);
+  return 0;
+}
+
+/**
+ * An exception is pending: put EIP where the exception says and deliver it, or exit to the host.
+ * Returns an exit reason, or EXIT_NONE when the core delivered it and execution goes on.
+ */
+function takeException(): u32 {
+  clearPending();
+  if (load<u32>(S_EXC_KIND) == KIND_FAULT) store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+  if (load<u32>(S_EXC_POLICY) == 0) return EXIT_EXCEPTION;
+  // In-core delivery through the IDT (bare machine) lands with the protected-mode work.
+  store<u32>(S_EXIT_ARG, 1);
+  return EXIT_INTERNAL;
+}
+
+/** Execute until an exit. Returns the exit reason (also in EXIT_REASON). */
+export function run(): u32 {
+  exitRequest = EXIT_NONE;
+  if (pending) {
+    // Raised while the host was decoding (a fetch fault on the second page of an instruction).
+    store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
+    const x = takeException();
+    if (x != EXIT_NONE) return exitWith(x);
+  }
+  while (true) {
+    if (load<u64>(S_INSNS) >= load<u64>(S_BUDGET_END)) return exitWith(EXIT_BUDGET);
+    if (load<u32>(S_HALTED)) return exitWith(EXIT_HLT);
+    const b = findBlock();
+    if (b == 0) {
+      if (pending) {
+        store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
+        const x = takeException();
+        if (x != EXIT_NONE) return exitWith(x);
+        continue;
+      }
+      return exitWith(EXIT_DECODE_MISS);
+    }
+    store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
+    store<u32>(S_CUR_BLOCK_PAGE, load<u32>(b, BLK_PHYS) >>> 12);
+    store<u32>(S_CUR_BLOCK_PAGE2, load<u32>(b, BLK_PAGE2));
+    const count = load<u32>(b, BLK_COUNT);
+    let rec: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
+    const d32 = (load<u32>(S_MODE) & MODE_D32) != 0;
+    let e = load<u32>(S_EIP);
+    let insns = load<u64>(S_INSNS);
+    const budgetEnd = load<u64>(S_BUDGET_END);
+    for (let i: u32 = 0; i < count; i++, rec += REC_SIZE) {
+      store<u32>(S_INSTR_EIP, e);
+      const next = e + load<u8>(rec, REC_LEN);
+      store<u32>(S_EIP, d32 ? next : next & 0xFFFF);
+      dispatch(rec);
+      if (pending) {
+        if (load<u32>(S_EXC_KIND) != KIND_FAULT) insns++;  // INT n, INT3, INTO retire
+        store<u64>(S_INSNS, insns);
+        const x = takeException();
+        if (x != EXIT_NONE) return exitWith(x);
+        break;
+      }
+      insns++;
+      if (exitRequest != EXIT_NONE) {
+        store<u64>(S_INSNS, insns);
+        return exitWith(exitRequest);
+      }
+      if (load<u32>(S_BLOCK_STALE)) { store<u32>(S_BLOCK_STALE, 0); break; }
+      if (insns >= budgetEnd) break;
+      e = load<u32>(S_EIP);
+    }
+    store<u64>(S_INSNS, insns);
+  }
+  return EXIT_NONE;
+}

@@ -1,0 +1,70 @@
+// Loading the Wasm core (build/core.wasm, compiled from assembly/ by `npm run build:core`) into
+// one fixed-size memory shared with the host. Typed views over that memory never detach: the
+// memory is created at its final size and never grown.
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { L } from "./layout.gen.ts";
+
+export interface CoreExports {
+  run(): number;
+  tlbFlush(keepGlobal: number): void;
+  tlbInvalidatePage(lpn: number): void;
+  tlbClearNoCode(mpn: number): void;
+  refreshAccessRights(): void;
+  translate(lin: number, acc: number): number;
+  getEflags(): number;
+  withDerivedAttr(attr: number, isNull: number): number;
+  setEflags(v: number): void;
+}
+
+/** The package root: the folder holding package.json above this file (works from src/ and dist/). */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("xenolith: cannot find the package root");
+    dir = up;
+  }
+  return dir;
+}
+
+let cachedModule: WebAssembly.Module | undefined;
+
+function coreModule(): WebAssembly.Module {
+  if (cachedModule) return cachedModule;
+  const file = path.join(packageRoot(), "build", "core.wasm");
+  if (!existsSync(file)) throw new Error(`xenolith: ${file} is missing; run \`npm run build\``);
+  cachedModule = new WebAssembly.Module(readFileSync(file));
+  return cachedModule;
+}
+
+export interface Core {
+  memory: WebAssembly.Memory;
+  exports: CoreExports;
+  u8: Uint8Array;
+  u16: Uint16Array;
+  u32: Uint32Array;
+  dv: DataView;
+}
+
+/** Instantiate a core whose guest RAM is `ramBytes` (a multiple of 4 KiB, at most 1 GiB). */
+export function instantiateCore(ramBytes: number): Core {
+  if (ramBytes <= 0 || ramBytes % 4096 !== 0 || ramBytes > 1 << 30) {
+    throw new Error(`RAM size must be a positive multiple of 4 KiB up to 1 GiB (got ${ramBytes})`);
+  }
+  const pages = Math.ceil((L.RAM_BASE + ramBytes) / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const instance = new WebAssembly.Instance(coreModule(), { env: { memory } });
+  const heapBase = (instance.exports.__heap_base as WebAssembly.Global | undefined)?.value as number | undefined;
+  if (heapBase !== undefined && heapBase > L.STATE_BASE) throw new Error("core static data overlaps the state region");
+  const buf = memory.buffer;
+  return {
+    memory,
+    exports: instance.exports as unknown as CoreExports,
+    u8: new Uint8Array(buf),
+    u16: new Uint16Array(buf),
+    u32: new Uint32Array(buf),
+    dv: new DataView(buf),
+  };
+}

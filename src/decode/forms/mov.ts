@@ -1,0 +1,26 @@
+import { type Form } from "./form.ts";
+
+export const forms: Form[] = [
+  { codes: ["Mov_rm8_r8", "Mov_r8_rm8"], reg: "movRR", mem: "movMR_or_RM", args: [1] },
+  { codes: ["Mov_rm16_r16", "Mov_r16_rm16"], reg: "movRR", mem: "movMR_or_RM", args: [2] },
+  { codes: ["Mov_rm32_r32", "Mov_r32_rm32"], reg: "movRR", mem: "movMR_or_RM", args: [4] },
+  { codes: ["Mov_r8_imm8", "Mov_rm8_imm8"], reg: "movRI", mem: "movMI", args: [1] },
+  { codes: ["Mov_r16_imm16", "Mov_rm16_imm16"], reg: "movRI", mem: "movMI", args: [2] },
+  { codes: ["Mov_r32_imm32", "Mov_rm32_imm32"], reg: "movRI", mem: "movMI", args: [4] },
+  { codes: ["Mov_AL_moffs8", "Mov_moffs8_AL"], reg: "movMR_or_RM", mem: "movMR_or_RM", args: [1] },
+  { codes: ["Mov_AX_moffs16", "Mov_moffs16_AX"], reg: "movMR_or_RM", mem: "movMR_or_RM", args: [2] },
+  { codes: ["Mov_EAX_moffs32", "Mov_moffs32_EAX"], reg: "movMR_or_RM", mem: "movMR_or_RM", args: [4] },
+  { codes: ["Movzx_r16_rm8"], reg: "movzxR", mem: "movzxM", args: [2, 1] },
+  { codes: ["Movzx_r32_rm8"], reg: "movzxR", mem: "movzxM", args: [4, 1] },
+  { codes: ["Movzx_r16_rm16"], reg: "movzxR", mem: "movzxM", args: [2, 2] },
+  { codes: ["Movzx_r32_rm16"], reg: "movzxR", mem: "movzxM", args: [4, 2] },
+  { codes: ["Movsx_r16_rm8"], reg: "movsxR", mem: "movsxM", args: [2, 1] },
+  { codes: ["Movsx_r32_rm8"], reg: "movsxR", mem: "movsxM", args: [4, 1] },
+  { codes: ["Movsx_r16_rm16"], reg: "movsxR", mem: "movsxM", args: [2, 2] },
+  { codes: ["Movsx_r32_rm16"], reg: "movsxR", mem: "movsxM", args: [4, 2] },
+  { codes: ["Lea_r16_m"], mem: "lea", args: [2] },
+  { codes: ["Lea_r32_m"], mem: "lea", args: [4] },
+  { codes: ["Xchg_rm8_r8"], reg: "xchgRR", mem: "xchgMR", args: [1] },
+  { codes: ["Xchg_rm16_r16", "Xchg_r16_AX"], reg: "xchgRR", mem: "xchgMR", args: [2] },
+  { codes: ["Xchg_rm32_r32", "Xchg_r32_EAX"], reg: "xchgRR", mem: "xchgMR", args: [4] },
+];
