@@ -232,6 +232,8 @@ export const EXIT_HYPERCALL: u32 = 0x6;
 export const EXIT_SHUTDOWN: u32 = 0x7;
 /** exit reason */
 export const EXIT_INTERNAL: u32 = 0x8;
+/** exit reason */
+export const EXIT_INTERRUPT: u32 = 0x9;
 /** general register number */
 export const R_EAX: u32 = 0x0;
 /** general register number */

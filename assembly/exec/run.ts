@@ -7,13 +7,15 @@ import {
   S_BLOCKS_RUN, S_EXC_KIND, S_EXC_POLICY, S_CPL,
   BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
   BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
-  EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, SR_CS,
+  EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, EXIT_INTERRUPT,
+  SR_CS, S_INTR_PENDING, S_FLAGS,
 } from "../layout";
 import { pending, clearPending, gp, KIND_FAULT } from "../priv/exception";
 import { translate } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
 import { dispatch } from "./dispatch";
+import { IF } from "./flags";
 
 export const NO_PAGE: u32 = 0xFFFFFFFF;
 /** MODE bit 0: the code segment is 32-bit (CS.D) */
@@ -98,6 +100,12 @@ export function run(): u32 {
   }
   while (true) {
     if (load<u64>(S_INSNS) >= load<u64>(S_BUDGET_END)) return exitWith(EXIT_BUDGET);
+    // External interrupts are recognised at instruction boundaries when IF = 1 (SDM Vol. 3, 6.8.1);
+    // they also end HLT.
+    if (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF)) {
+      store<u32>(S_HALTED, 0);
+      return exitWith(EXIT_INTERRUPT);
+    }
     if (load<u32>(S_HALTED)) return exitWith(EXIT_HLT);
     const b = findBlock();
     if (b == 0) {

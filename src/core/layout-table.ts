@@ -35,6 +35,8 @@ export const EXIT_REASONS = [
   "HYPERCALL",     // int 0x82 from a PV guest
   "SHUTDOWN",      // triple fault or a device asked to stop
   "INTERNAL",      // the core hit a condition it cannot handle (a bug); EXIT_ARG says which
+  "INTERRUPT",     // INTR_PENDING with IF = 1 at an instruction boundary: the host acknowledges
+                   // its interrupt controller and calls the core's interrupt(vector)
 ] as const;
 
 /** Register numbering follows the ModRM encoding (Intel SDM Vol. 2, Table 2-1). */

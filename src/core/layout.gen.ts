@@ -233,6 +233,8 @@ export const L = {
   EXIT_SHUTDOWN: 0x7,
   /** exit reason */
   EXIT_INTERNAL: 0x8,
+  /** exit reason */
+  EXIT_INTERRUPT: 0x9,
   /** general register number */
   R_EAX: 0x0,
   /** general register number */
