@@ -18,6 +18,9 @@ export interface MachineOptions {
   ramBytes?: number;
 }
 
+/** instructions per core run() call (see Machine.run) */
+const SLICE = 1n << 20n;
+
 const GPR = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
 export type GprName = (typeof GPR)[number];
 
@@ -115,10 +118,17 @@ export class Machine {
    */
   run(maxInsns: bigint = 1n << 62n): ExitName {
     const end = this.instructions + maxInsns;
-    this.core.dv.setBigUint64(L.S_BUDGET_END, end, true);
     for (;;) {
+      // Time slices: V8 runs a Wasm function in its baseline tier until the function is entered
+      // again, so the core's run() must return now and then for its optimized code to be used.
+      const now = this.instructions;
+      if (now >= end) return "BUDGET";
+      const sliceEnd = end - now > SLICE ? now + SLICE : end;
+      this.core.dv.setBigUint64(L.S_BUDGET_END, sliceEnd, true);
       const reason = EXIT_REASONS[this.core.exports.run()];
       switch (reason) {
+        case "BUDGET":
+          continue;
         case "DECODE_MISS":
           this.decoder.decodeMiss();
           continue;
