@@ -18,12 +18,25 @@ struct tss tss __attribute__((aligned(128)));
 static u32 failures;
 extern void isr_user(void);
 
-/* ---- console ---- */
+/* ---- console ----
+ * Output is line-buffered and each whole line goes to COM1, then to port 0xE9, so a host that
+ * shows both streams on one terminal prints each line twice rather than interleaving them. */
+static char line[160];
+static u32 line_len;
+
+static void flush_line(void) {
+  for (u32 i = 0; i < line_len; i++) {
+    /* Wait (boundedly) for THR empty (LSR bit 5), so a device that never sets it cannot hang us. */
+    for (int n = 0; n < 1000 && !(inb(COM1 + 5) & 0x20); n++) {}
+    outb(COM1, line[i]);
+  }
+  for (u32 i = 0; i < line_len; i++) outb(DEBUGCON, line[i]);
+  line_len = 0;
+}
+
 static void putc(char c) {
-  /* Wait (boundedly) for THR empty (LSR bit 5), so a device that never sets it cannot hang us. */
-  for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++) {}
-  outb(COM1, c);
-  outb(DEBUGCON, c);
+  line[line_len++] = c;
+  if (c == '\n' || line_len == sizeof line) flush_line();
 }
 
 static void puts(const char *s) { while (*s) putc(*s++); }
@@ -92,6 +105,7 @@ void expect_no_fault(const char *name) {
 }
 
 void exit_port(u8 code) {
+  flush_line();
   outb(EXIT_PORT, code);
   for (;;) asm volatile("cli; hlt");
 }
