@@ -5,6 +5,8 @@ import { callIndM, callIndR, callRel, jcc, jmpIndM, jmpIndR, jmpRel, loop, retNe
 import { cli, flagOp, hlt, int3, intN, into, io, nop, sti } from "./misc";
 import { lea, movMI, movMR_or_RM, movRI, movRR, movsxM, movsxR, movzxM, movzxR, xchgMR, xchgRR } from "./mov";
 import { leave, popM, popR, pushI, pushM, pushR } from "./stack";
+import { enter, popa, popf, pusha, pushf } from "./stackx";
+import { cmps, ins, lods, movs, outs, scas, stos } from "./string";
 
 /** Execute one decoded record. */
 export function dispatch(r: usize): void {
@@ -264,6 +266,37 @@ export function dispatch(r: usize): void {
     case 253: popM(r, 2); break;
     case 254: leave(r, 4); break;
     case 255: leave(r, 2); break;
+    case 256: pusha(r, 4); break;
+    case 257: pusha(r, 2); break;
+    case 258: popa(r, 4); break;
+    case 259: popa(r, 2); break;
+    case 260: pushf(r, 4); break;
+    case 261: pushf(r, 2); break;
+    case 262: popf(r, 4); break;
+    case 263: popf(r, 2); break;
+    case 264: enter(r, 4); break;
+    case 265: enter(r, 2); break;
+    case 266: movs(r, 1); break;
+    case 267: movs(r, 2); break;
+    case 268: movs(r, 4); break;
+    case 269: cmps(r, 1); break;
+    case 270: cmps(r, 2); break;
+    case 271: cmps(r, 4); break;
+    case 272: stos(r, 1); break;
+    case 273: stos(r, 2); break;
+    case 274: stos(r, 4); break;
+    case 275: lods(r, 1); break;
+    case 276: lods(r, 2); break;
+    case 277: lods(r, 4); break;
+    case 278: scas(r, 1); break;
+    case 279: scas(r, 2); break;
+    case 280: scas(r, 4); break;
+    case 281: ins(r, 1); break;
+    case 282: ins(r, 2); break;
+    case 283: ins(r, 4); break;
+    case 284: outs(r, 1); break;
+    case 285: outs(r, 2); break;
+    case 286: outs(r, 4); break;
     default: unimplemented(r); break;
   }
 }
