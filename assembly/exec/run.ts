@@ -36,6 +36,18 @@ export function exitRequested(): bool { return exitRequest != EXIT_NONE; }
 
 /** An exit the core owes the host from outside run() (interrupt() failing): returned next run(). */
 let deferredExit: u32 = EXIT_NONE;
+/** Set by a handler that stopped part-way through its work (see resumeLater). */
+let resumeRequest: bool = false;
+
+/**
+ * The current instruction stopped part-way and must run again: EIP goes back to it and it does
+ * not retire yet. The run loop then checks interrupts and the budget before it runs again, as
+ * the CPU does between iterations of a REP string instruction (SDM Vol. 2, REP: "interrupts
+ * are recognised between iterations"). The handler has already committed the iterations it
+ * did (ECX/ESI/EDI), so the state is precise. A requestExit() in the same instruction still
+ * exits (string I/O: one port access per exit).
+ */
+export function resumeLater(): void { resumeRequest = true; }
 
 function exitWith(reason: u32): u32 {
   store<u32>(S_EXIT_REASON, reason);
@@ -117,6 +129,7 @@ export function run(): u32 {
     deferredExit = EXIT_NONE;
     return exitWith(x);
   }
+  resumeRequest = false;
   if (pending) {
     // Raised while the host was decoding (a fetch fault on the second page of an instruction).
     store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
@@ -160,10 +173,20 @@ export function run(): u32 {
       store<u32>(S_EIP, d32 ? next : next & 0xFFFF);
       dispatch(rec);
       if (pending) {
+        resumeRequest = false;
         if (load<u32>(S_EXC_KIND) != KIND_FAULT) insns++;  // INT n, INT3, INTO retire
         store<u64>(S_INSNS, insns);
         const x = takeException();
         if (x != EXIT_NONE) return exitWith(x);
+        break;
+      }
+      if (resumeRequest) {
+        // not retired: back to the instruction, through the interrupt and budget checks
+        resumeRequest = false;
+        store<u32>(S_BLOCK_STALE, 0);
+        store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+        store<u64>(S_INSNS, insns);
+        if (exitRequest != EXIT_NONE) return exitWith(exitRequest);
         break;
       }
       insns++;
