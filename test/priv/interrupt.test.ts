@@ -70,7 +70,7 @@ describe("interrupt and trap gates", () => {
       setIdt(m, 11, gateDesc(KCODE, HANDLER, INT_GATE, 0));
     }).m;
     expect(read32(a, 0x8000 - 16)).toBe(0x41 * 8 + 2);
-    const b = runProt(`ud2; .org 0x100; hlt`, (m) => {
+    const b = runProt(`.byte 0x0f, 0x20, 0xc8; .org 0x100; hlt`, (m) => {
       setIdt(m, 6, gateDesc(KCODE, 0x1200, INT_GATE, 0, false));
       setIdt(m, 11, gateDesc(KCODE, HANDLER, INT_GATE, 0));
     }).m;
@@ -100,26 +100,28 @@ describe("interrupt and trap gates", () => {
       setGdt(m, SPARE, segDesc(0, 0xfffff, 0x9e)); // conforming code, DPL 0
       setIdt(m, 0x80, gateDesc(SPARE, 0x1200, INT_GATE, 3));
       setIdt(m, 13, gateDesc(KCODE, HANDLER, INT_GATE, 0));
-      m.writePhys(0x1200, new Uint8Array([0x0f, 0x0b])); // ud2 at CPL 3 → #GP? no: #UD
+      m.writePhys(0x1200, new Uint8Array([0x0f, 0x20, 0xc8])); // mov %cr1, %eax: #UD
       setIdt(m, 6, gateDesc(KCODE, HANDLER, INT_GATE, 0));
       ring3(m);
     });
-    // #UD raised at CPL 3 in the conforming handler: the frame on the ring 3 stack holds
-    // CS = SPARE | 3; #UD then switched to ring 0.
-    expect(read32(m, 0x7000 - 8)).toBe(SPARE | 3);
+    // INT 0x80's frame is on the ring 3 stack; #UD, raised at CPL 3 in the conforming handler
+    // (CS = SPARE | 3), then switches to ring 0.
+    expect(read32(m, 0x7000 - 12)).toBe(0x1002);
+    expect(read32(m, 0x7000 - 8)).toBe(UCODE);
     expect(read32(m, 0x9000 - 16)).toBe(SPARE | 3);
     expect(read32(m, 0x9000 - 20)).toBe(0x1200);
   });
 
   it("bad TSS.SS0: #TS(SS0 selector), EXT set while delivering an exception", () => {
-    const { m } = runProt(`ud2; .org 0x100; hlt`, (m) => {
+    // the handler runs at CPL 3 (conforming): it spins instead of HLT
+    const { m } = runProt(`.byte 0x0f, 0x20, 0xc8; .org 0x100; jmp .`, (m) => {
       setIdt(m, 6, gateDesc(KCODE, 0x1200, INT_GATE, 0));
       setGdt(m, SPARE, segDesc(0, 0xfffff, 0x9e));
       setIdt(m, 10, gateDesc(SPARE, HANDLER, INT_GATE, 0)); // conforming: runs at CPL 3
       write32(m, TSS + 8, UDATA & ~3);
       ring3(m);
     });
-    expect(m.eip).toBe(HANDLER + 1);
+    expect(m.eip).toBe(HANDLER);
     expect(read32(m, 0x7000 - 16)).toBe((UDATA & ~3) | 1);
     expect(read32(m, 0x7000 - 12)).toBe(0x1000);
   });
@@ -140,7 +142,7 @@ describe("double and triple faults (SDM Vol. 3, 6.15, Table 6-5)", () => {
   it("#PF while delivering #PF: #DF", () => {
     // Ring 3 reads an unmapped page; pushing the #PF frame on the ring 0 stack (page 8, not
     // present) page-faults; #DF goes through a conforming segment, so it stays on the ring 3 stack.
-    const { m } = runProt(`movl (0x400000), %eax; .org 0x100; hlt`, (m) => {
+    const { m } = runProt(`movl (0x400000), %eax; .org 0x100; jmp .`, (m) => {
       write32(m, 0x20000, 0x21000 | 7);
       for (let i = 0; i < 1024; i++) write32(m, 0x21000 + 4 * i, i === 8 ? 0 : (i << 12) | 7);
       m.setField(L.S_CR3, 0x20000);
@@ -150,7 +152,7 @@ describe("double and triple faults (SDM Vol. 3, 6.15, Table 6-5)", () => {
       setIdt(m, 8, gateDesc(SPARE, HANDLER, INT_GATE, 0));
       ring3(m);
     });
-    expect(m.eip).toBe(HANDLER + 1);
+    expect(m.eip).toBe(HANDLER);
     expect(fault(m, 14)).toBe(2n);
     expect(m.field(L.S_CR2)).toBe(0x8ffc); // the second #PF: pushing the first one's frame
     expect(read32(m, 0x7000 - 16)).toBe(0); // #DF(0)
