@@ -4,3 +4,4 @@ export { tlbFlush, tlbInvalidatePage, tlbClearNoCode, refreshAccessRights } from
 export { translate } from "./mmu/access";
 export { getEflags, setEflags } from "./exec/flags";
 export { withDerivedAttr } from "./state";
+export { finishStringIn } from "./exec/string";

@@ -118,28 +118,30 @@ export const S_IO_SIZE: u32 = 0x10013C;
 export const S_IO_DIR: u32 = 0x100140;
 /** u32: value written (out) or to be returned (in) */
 export const S_IO_VALUE: u32 = 0x100144;
-/** u32: reserved for string I/O */
-export const S_IO_REG: u32 = 0x100148;
+/** u32: 1 when the pending input is INS: the host passes the value to the core's finishStringIn() (not EAX) */
+export const S_IO_STRING: u32 = 0x100148;
+/** u32: INS: linear address (already checked) the input value goes to */
+export const S_IO_LIN: u32 = 0x10014C;
 /** u32: linear address of a DECODE_MISS */
-export const S_FETCH_LIN: u32 = 0x10014C;
+export const S_FETCH_LIN: u32 = 0x100150;
 /** u32: machine address of a DECODE_MISS */
-export const S_FETCH_PHYS: u32 = 0x100150;
+export const S_FETCH_PHYS: u32 = 0x100154;
 /** u32: bytes of guest machine RAM */
-export const S_RAM_SIZE: u32 = 0x100154;
+export const S_RAM_SIZE: u32 = 0x100158;
 /** u32: 1 when an external interrupt line is raised (PIC) */
-export const S_INTR_PENDING: u32 = 0x100158;
+export const S_INTR_PENDING: u32 = 0x10015C;
 /** u32: set when a store hits the page of the running block */
-export const S_BLOCK_STALE: u32 = 0x10015C;
+export const S_BLOCK_STALE: u32 = 0x100160;
 /** u32: machine page number of the running block */
-export const S_CUR_BLOCK_PAGE: u32 = 0x100160;
+export const S_CUR_BLOCK_PAGE: u32 = 0x100164;
 /** u32: second page of the running block (cross-page instruction), else 0xFFFFFFFF */
-export const S_CUR_BLOCK_PAGE2: u32 = 0x100164;
+export const S_CUR_BLOCK_PAGE2: u32 = 0x100168;
 /** u32: entries listed in TLB_VALID_LIST */
-export const S_TLB_VALID_COUNT: u32 = 0x100168;
+export const S_TLB_VALID_COUNT: u32 = 0x10016C;
 /** u32: next free record slot */
-export const S_REC_NEXT: u32 = 0x10016C;
+export const S_REC_NEXT: u32 = 0x100170;
 /** u32: next free block header */
-export const S_BLOCK_NEXT: u32 = 0x100170;
+export const S_BLOCK_NEXT: u32 = 0x100174;
 /** u64: instructions retired (also the time-stamp counter) */
 export const S_INSNS: u32 = 0x100178;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */

@@ -6,6 +6,8 @@ import { cli, flagOp, hlt, int3, intN, into, io, nop, sti } from "./misc";
 import { lea, movMI, movMR_or_RM, movRI, movRR, movsxM, movsxR, movzxM, movzxR, xchgMR, xchgRR } from "./mov";
 import { shiftM, shiftR, shldM, shldR } from "./shift";
 import { leave, popM, popR, pushI, pushM, pushR } from "./stack";
+import { enter, popa, popf, pusha, pushf } from "./stackx";
+import { cmps, ins, lods, movs, outs, scas, stos } from "./string";
 
 /** Execute one decoded record. */
 export function dispatch(r: usize): void {
@@ -377,6 +379,37 @@ export function dispatch(r: usize): void {
     case 365: popM(r, 2); break;
     case 366: leave(r, 4); break;
     case 367: leave(r, 2); break;
+    case 368: pusha(r, 4); break;
+    case 369: pusha(r, 2); break;
+    case 370: popa(r, 4); break;
+    case 371: popa(r, 2); break;
+    case 372: pushf(r, 4); break;
+    case 373: pushf(r, 2); break;
+    case 374: popf(r, 4); break;
+    case 375: popf(r, 2); break;
+    case 376: enter(r, 4); break;
+    case 377: enter(r, 2); break;
+    case 378: movs(r, 1); break;
+    case 379: movs(r, 2); break;
+    case 380: movs(r, 4); break;
+    case 381: cmps(r, 1); break;
+    case 382: cmps(r, 2); break;
+    case 383: cmps(r, 4); break;
+    case 384: stos(r, 1); break;
+    case 385: stos(r, 2); break;
+    case 386: stos(r, 4); break;
+    case 387: lods(r, 1); break;
+    case 388: lods(r, 2); break;
+    case 389: lods(r, 4); break;
+    case 390: scas(r, 1); break;
+    case 391: scas(r, 2); break;
+    case 392: scas(r, 4); break;
+    case 393: ins(r, 1); break;
+    case 394: ins(r, 2); break;
+    case 395: ins(r, 4); break;
+    case 396: outs(r, 1); break;
+    case 397: outs(r, 2); break;
+    case 398: outs(r, 4); break;
     default: unimplemented(r); break;
   }
 }

@@ -16,6 +16,8 @@ export interface CoreExports {
   getEflags(): number;
   withDerivedAttr(attr: number, isNull: number): number;
   setEflags(v: number): void;
+  /** INS: the value the port gave (IO_STRING = 1) */
+  finishStringIn(v: number): void;
 }
 
 /** The package root: the folder holding package.json above this file (works from src/ and dist/). */

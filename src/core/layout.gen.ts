@@ -119,28 +119,30 @@ export const L = {
   S_IO_DIR: 0x100140,
   /** u32: value written (out) or to be returned (in) */
   S_IO_VALUE: 0x100144,
-  /** u32: reserved for string I/O */
-  S_IO_REG: 0x100148,
+  /** u32: 1 when the pending input is INS: the host passes the value to the core's finishStringIn() (not EAX) */
+  S_IO_STRING: 0x100148,
+  /** u32: INS: linear address (already checked) the input value goes to */
+  S_IO_LIN: 0x10014C,
   /** u32: linear address of a DECODE_MISS */
-  S_FETCH_LIN: 0x10014C,
+  S_FETCH_LIN: 0x100150,
   /** u32: machine address of a DECODE_MISS */
-  S_FETCH_PHYS: 0x100150,
+  S_FETCH_PHYS: 0x100154,
   /** u32: bytes of guest machine RAM */
-  S_RAM_SIZE: 0x100154,
+  S_RAM_SIZE: 0x100158,
   /** u32: 1 when an external interrupt line is raised (PIC) */
-  S_INTR_PENDING: 0x100158,
+  S_INTR_PENDING: 0x10015C,
   /** u32: set when a store hits the page of the running block */
-  S_BLOCK_STALE: 0x10015C,
+  S_BLOCK_STALE: 0x100160,
   /** u32: machine page number of the running block */
-  S_CUR_BLOCK_PAGE: 0x100160,
+  S_CUR_BLOCK_PAGE: 0x100164,
   /** u32: second page of the running block (cross-page instruction), else 0xFFFFFFFF */
-  S_CUR_BLOCK_PAGE2: 0x100164,
+  S_CUR_BLOCK_PAGE2: 0x100168,
   /** u32: entries listed in TLB_VALID_LIST */
-  S_TLB_VALID_COUNT: 0x100168,
+  S_TLB_VALID_COUNT: 0x10016C,
   /** u32: next free record slot */
-  S_REC_NEXT: 0x10016C,
+  S_REC_NEXT: 0x100170,
   /** u32: next free block header */
-  S_BLOCK_NEXT: 0x100170,
+  S_BLOCK_NEXT: 0x100174,
   /** u64: instructions retired (also the time-stamp counter) */
   S_INSNS: 0x100178,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */

@@ -107,6 +107,7 @@ export class Machine {
     } else {
       const mask = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
       const v = (dev ? dev.read(port, size) : 0xffffffff) & mask;
+      if (this.field(L.S_IO_STRING)) { this.core.exports.finishStringIn(v); return; } // INS
       const eax = this.reg("eax");
       this.setReg("eax", size === 4 ? v : ((eax & ~mask) | v) >>> 0);
     }
