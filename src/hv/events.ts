@@ -11,7 +11,7 @@ import type { Domain } from "./domain.ts";
 import { ERRNO, EVTCHNOP, EVTCHNSTAT, SHARED_INFO, VCPU_INFO, EVTCHN_2L_NR_CHANNELS_X86_32 } from "./abi.ts";
 
 export const NR_VIRQS = 24;
-export const DOMID_SELF = 0x7ff0;
+export { DOMID_SELF } from "./abi.ts";
 
 type Port =
   | { state: "free" }
