@@ -33,8 +33,9 @@ export function descLimit(a: number, b: number): number {
  */
 export function checkDescriptor(d: Domain, a: number, b: number): [number, number] | null {
   a >>>= 0; b >>>= 0;
+  const original: [number, number] = [a, b];
   // A not-present descriptor always faults, so it is safe as it is.
-  if (!(b & SEG_P)) return [a, b];
+  if (!(b & SEG_P)) return original;
   // DPL 0 becomes 1 (__fixup_guest_selector: the guest kernel runs in ring 1).
   let dpl = (b >>> 13) & 3;
   if (dpl === 0) dpl = 1;
@@ -62,7 +63,7 @@ export function checkDescriptor(d: Domain, a: number, b: number): [number, numbe
     return [a, b];
   }
   // System descriptors: type 0 is harmless (the second half of a call gate).
-  if ((b & SEG_TYPE) === 0) return [a, b];
+  if ((b & SEG_TYPE) === 0) return original;
   // Everything but a 32-bit call gate is refused (TSS, LDT, interrupt/trap/task gates).
   if ((b & SEG_TYPE) !== 0xc00) return null;
   let cs = a >>> 16;
