@@ -144,26 +144,28 @@ export const S_REC_NEXT: u32 = 0x100170;
 export const S_BLOCK_NEXT: u32 = 0x100174;
 /** u64: instructions retired (also the time-stamp counter) */
 export const S_INSNS: u32 = 0x100178;
+/** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
+export const S_TSC_OFFSET: u32 = 0x100180;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-export const S_BUDGET_END: u32 = 0x100180;
+export const S_BUDGET_END: u32 = 0x100188;
 /** u64: TLB lookups that hit */
-export const S_TLB_HITS: u32 = 0x100188;
+export const S_TLB_HITS: u32 = 0x100190;
 /** u64: TLB lookups that missed */
-export const S_TLB_MISSES: u32 = 0x100190;
+export const S_TLB_MISSES: u32 = 0x100198;
 /** u64: page-table walks */
-export const S_TLB_WALKS: u32 = 0x100198;
+export const S_TLB_WALKS: u32 = 0x1001A0;
 /** u64: full TLB flushes */
-export const S_TLB_FLUSHES: u32 = 0x1001A0;
+export const S_TLB_FLUSHES: u32 = 0x1001A8;
 /** u64: blocks decoded by the host */
-export const S_BLOCKS_DECODED: u32 = 0x1001A8;
+export const S_BLOCKS_DECODED: u32 = 0x1001B0;
 /** u64: blocks entered */
-export const S_BLOCKS_RUN: u32 = 0x1001B0;
+export const S_BLOCKS_RUN: u32 = 0x1001B8;
 /** u64: code pages invalidated by stores (self-modifying code) */
-export const S_BLOCKS_INVALIDATED: u32 = 0x1001B8;
+export const S_BLOCKS_INVALIDATED: u32 = 0x1001C0;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x1001C0;
+export const S_EXIT_COUNTS: u32 = 0x1001C8;
 /** u64[32]: exceptions raised, by vector */
-export const S_FAULT_COUNTS: u32 = 0x100240;
+export const S_FAULT_COUNTS: u32 = 0x100248;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */

@@ -103,6 +103,7 @@ export const STATE_FIELDS: Field[] = [
   { name: "REC_NEXT", type: "u32", doc: "next free record slot" },
   { name: "BLOCK_NEXT", type: "u32", doc: "next free block header" },
   { name: "INSNS", type: "u64", doc: "instructions retired (also the time-stamp counter)" },
+  { name: "TSC_OFFSET", type: "u64", doc: "added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it)" },
   { name: "BUDGET_END", type: "u64", doc: "run() returns EXIT_BUDGET once INSNS reaches this" },
   { name: "TLB_HITS", type: "u64", doc: "TLB lookups that hit" },
   { name: "TLB_MISSES", type: "u64", doc: "TLB lookups that missed" },

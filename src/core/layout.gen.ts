@@ -145,26 +145,28 @@ export const L = {
   S_BLOCK_NEXT: 0x100174,
   /** u64: instructions retired (also the time-stamp counter) */
   S_INSNS: 0x100178,
+  /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
+  S_TSC_OFFSET: 0x100180,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x100180,
+  S_BUDGET_END: 0x100188,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x100188,
+  S_TLB_HITS: 0x100190,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x100190,
+  S_TLB_MISSES: 0x100198,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x100198,
+  S_TLB_WALKS: 0x1001A0,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x1001A0,
+  S_TLB_FLUSHES: 0x1001A8,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x1001A8,
+  S_BLOCKS_DECODED: 0x1001B0,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x1001B0,
+  S_BLOCKS_RUN: 0x1001B8,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x1001B8,
+  S_BLOCKS_INVALIDATED: 0x1001C0,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x1001C0,
+  S_EXIT_COUNTS: 0x1001C8,
   /** u64[32]: exceptions raised, by vector */
-  S_FAULT_COUNTS: 0x100240,
+  S_FAULT_COUNTS: 0x100248,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */
