@@ -1,8 +1,9 @@
 // CPUID and RDTSC. The feature set is documented in docs/CPUID.md; test/exec/cpuid.test.ts checks
 // that every feature bit set here names something the core implements and the reverse.
-import { R_EAX, R_ECX, R_EDX, R_EBX, S_CR4, S_INSNS, S_TSC_OFFSET } from "../layout";
+import { R_EAX, R_ECX, R_EDX, R_EBX, S_CR4 } from "../layout";
 import { reg32, setReg32, cpl } from "../state";
 import { gp } from "../priv/exception";
+import { tsc } from "../priv/msr";
 
 /** the highest basic and extended leaves */
 export const MAX_BASIC: u32 = 1;
@@ -11,15 +12,21 @@ export const MAX_EXTENDED: u32 = 0x80000008;
 // CPUID.1:EDX feature bits (SDM Vol. 2, CPUID, Table 3-11)
 export const F_PSE: u32 = 1 << 3;   // 4 MiB pages with CR4.PSE (mmu/walk.ts)
 export const F_TSC: u32 = 1 << 4;   // RDTSC, CR4.TSD
+export const F_MSR: u32 = 1 << 5;   // RDMSR/WRMSR (priv/msr.ts)
 export const F_PAE: u32 = 1 << 6;   // PAE paging (mmu/walk.ts)
 export const F_CX8: u32 = 1 << 8;   // CMPXCHG8B (exec/misc2.ts)
+export const F_SEP: u32 = 1 << 11;  // SYSENTER/SYSEXIT (priv/msr.ts, exec/system.ts)
 export const F_PGE: u32 = 1 << 13;  // global pages with CR4.PGE (mmu/tlb.ts)
-/** leaf 1 EDX: only what the core implements (no FPU, VME, DE, MSR, MCE, APIC, SEP, CMOV yet) */
-export const LEAF1_EDX: u32 = F_PSE | F_TSC | F_PAE | F_CX8 | F_PGE;
+/** leaf 1 EDX: only what the core implements (no FPU, VME, DE, MCE, APIC, CMOV yet) */
+export const LEAF1_EDX: u32 = F_PSE | F_TSC | F_MSR | F_PAE | F_CX8 | F_SEP | F_PGE;
 /** leaf 0x80000001 EDX bit 20: execute-disable with PAE and EFER.NXE */
 export const F_NX: u32 = 1 << 20;
-/** leaf 1 EAX: family 6, model 0, stepping 0 (a generic P6-class part: no real model's errata) */
-export const SIGNATURE: u32 = 0x00000600;
+/**
+ * leaf 1 EAX: family 6, model 3, stepping 0 — a generic P6-class part under a vendor of its own,
+ * so no real model's errata apply; model >= 3 so the SDM's rule "family 6, model < 3, stepping < 3:
+ * SEP is not really there" does not hide SYSENTER.
+ */
+export const SIGNATURE: u32 = 0x00000630;
 
 // "XenolithVCPU" in EBX, EDX, ECX order, little-endian
 const VENDOR_EBX: u32 = 0x6F6E6558; // "Xeno"
@@ -77,7 +84,7 @@ const CR4_TSD: u32 = 1 << 2;
  */
 export function rdtsc(r: usize): void {
   if ((load<u32>(S_CR4) & CR4_TSD) && cpl() != 0) { gp(0); return; }
-  const t = load<u64>(S_INSNS) + load<u64>(S_TSC_OFFSET);
+  const t = tsc();
   setReg32(R_EAX, <u32>t);
   setReg32(R_EDX, <u32>(t >> 32));
 }
