@@ -68,9 +68,8 @@ describe.skipIf(!hasInterrupts)("timer interrupts (PIT → 8259A → IDT)", () =
   // Program the PICs (vectors 0x20/0x28), an IDT gate for vector 0x20 whose handler counts ticks
   // and sends EOI, the PIT at 1000 Hz (mode 2, count 1193), then wait in HLT for 5 ticks.
   const kernel = assembleElf(`
-    lgdt gdtr
-    ljmp $0x08, $1f
-    1: mov $0x10, %ax; mov %ax, %ds; mov %ax, %ss; mov $0x90000, %esp
+    lgdt gdtr                      # CS 0x08 and data 0x10 as the loader set them; IRET reloads CS
+    mov $0x90000, %esp
     mov $tick, %eax
     mov %ax, idt + 0x20 * 8
     shr $16, %eax
@@ -84,14 +83,17 @@ describe.skipIf(!hasInterrupts)("timer interrupts (PIT → 8259A → IDT)", () =
     mov $0x34, %al; out %al, $0x43; mov $0xa9, %al; out %al, $0x40; mov $0x04, %al; out %al, $0x40
     sti
     2: hlt
-    cmpl $5, ticks
+    3: cmpl $5, ticks
     jb 2b
     cli
     mov ticks, %eax
     out %al, $0xf4
+    # the handler drops its frame (EIP, CS, EFLAGS) and goes back to the HLT loop with IF = 1
     tick: incl ticks
-    push %eax; mov $0x20, %al; out %al, $0x20; pop %eax
-    iret
+    mov $0x20, %al; out %al, $0x20
+    add $12, %esp
+    sti
+    jmp 3b
     .data
     .p2align 3
     gdt: .quad 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF
