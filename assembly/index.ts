@@ -1,8 +1,9 @@
 // The core's exports: the host (src/core/machine.ts) drives the CPU through these only.
-export { run } from "./exec/run";
+export { run, interrupt } from "./exec/run";
 export { tlbFlush, tlbInvalidatePage, tlbClearNoCode, refreshAccessRights } from "./mmu/tlb";
 export { translate } from "./mmu/access";
 export { getEflags, setEflags } from "./exec/flags";
 export { withDerivedAttr } from "./state";
 export { stepRecord } from "./exec/run";
 export { jitGetCF, jitTestCC } from "./exec/translated";
+export { finishStringIn } from "./exec/string";

@@ -8,10 +8,11 @@ import {
   BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
   BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
   EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, EXIT_INTERRUPT,
-  SR_CS, S_INTR_PENDING, S_FLAGS, S_JIT_THRESHOLD, S_JIT_QUEUE_COUNT, BLOCK_JIT_BASE, JIT_QUEUE_BASE,
-  JIT_QUEUE_SIZE,
+  SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW, S_JIT_THRESHOLD, S_JIT_QUEUE_COUNT, BLOCK_JIT_BASE,
+  JIT_QUEUE_BASE, JIT_QUEUE_SIZE,
 } from "../layout";
-import { pending, clearPending, gp, KIND_FAULT } from "../priv/exception";
+import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL } from "../priv/exception";
+import { deliverPending } from "../priv/interrupt";
 import { translate } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
@@ -43,6 +44,11 @@ export function requestExit(reason: u32, arg0: u32): void {
   store<u32>(S_EXIT_ARG, arg0);
 }
 
+/** True once a handler asked for an exit (checked by code that runs handlers' helpers itself). */
+export function exitRequested(): bool { return exitRequest != EXIT_NONE; }
+
+/** An exit the core owes the host from outside run() (interrupt() failing): returned next run(). */
+let deferredExit: u32 = EXIT_NONE;
 /** Set by a handler that stopped part-way through its work (see resumeLater). */
 let resumeRequest: bool = false;
 
@@ -110,16 +116,30 @@ function takeException(): u32 {
   clearPending();
   if (load<u32>(S_EXC_KIND) == KIND_FAULT) store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
   if (load<u32>(S_EXC_POLICY) == 0) return EXIT_EXCEPTION;
-  // In-core delivery through the IDT (bare machine) lands with the protected-mode work.
-  store<u32>(S_EXIT_ARG, 1);
-  return EXIT_INTERNAL;
+  return deliverPending();
+}
+
+/**
+ * The host acknowledged its interrupt controller after EXIT_INTERRUPT: deliver external
+ * interrupt `vector` at the current instruction boundary (SDM Vol. 3, 6.8.1). An exit it
+ * causes (triple fault, unsupported case; with EXC_POLICY 0, the interrupt itself) is
+ * returned by the next run().
+ */
+export function interrupt(vector: u32): void {
+  store<u32>(S_HALTED, 0);
+  store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
+  raise(vector & 0xFF, 0, false, KIND_EXTERNAL);
+  exitRequest = EXIT_NONE;
+  const x = takeException();
+  if (x != EXIT_NONE) deferredExit = x;
 }
 
 /**
  * One record executed exactly as run() executes it, for translated code (which keeps EIP and
- * INSNS in memory around the call): STEP_NEXT when the block goes on with its next record, else
- * what run() must do: EXIT_NONE (the block ends: stale code, or an exception the core
- * delivered) or an exit reason.
+ * INSNS in memory around the call, and enters a block only without an interrupt shadow):
+ * STEP_NEXT when the block goes on with its next record, else what run() must do: EXIT_NONE
+ * (the block ends: stale code, an instruction to resume, an exception the core delivered) or
+ * an exit reason.
  */
 export function stepRecord(rec: usize): u32 {
   const e = load<u32>(S_EIP);
@@ -129,8 +149,15 @@ export function stepRecord(rec: usize): u32 {
   dispatch(rec);
   const insns = load<u64>(S_INSNS);
   if (pending) {
+    resumeRequest = false;
     if (load<u32>(S_EXC_KIND) != KIND_FAULT) store<u64>(S_INSNS, insns + 1);
     return takeException();
+  }
+  if (resumeRequest) {
+    resumeRequest = false;
+    store<u32>(S_BLOCK_STALE, 0);
+    store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+    return exitRequest;
   }
   store<u64>(S_INSNS, insns + 1);
   if (exitRequest != EXIT_NONE) return exitRequest;
@@ -141,6 +168,11 @@ export function stepRecord(rec: usize): u32 {
 /** Execute until an exit. Returns the exit reason (also in EXIT_REASON). */
 export function run(): u32 {
   exitRequest = EXIT_NONE;
+  if (deferredExit != EXIT_NONE) {
+    const x = deferredExit;
+    deferredExit = EXIT_NONE;
+    return exitWith(x);
+  }
   resumeRequest = false;
   if (pending) {
     // Raised while the host was decoding (a fetch fault on the second page of an instruction).
@@ -151,8 +183,8 @@ export function run(): u32 {
   while (true) {
     if (load<u64>(S_INSNS) >= load<u64>(S_BUDGET_END)) return exitWith(EXIT_BUDGET);
     // External interrupts are recognised at instruction boundaries when IF = 1 (SDM Vol. 3, 6.8.1);
-    // they also end HLT.
-    if (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF)) {
+    // they also end HLT. After STI, MOV SS and POP SS they wait one instruction (INTR_SHADOW).
+    if (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF) && !load<u32>(S_INTR_SHADOW)) {
       store<u32>(S_HALTED, 0);
       return exitWith(EXIT_INTERRUPT);
     }
@@ -199,6 +231,9 @@ export function run(): u32 {
     let e = load<u32>(S_EIP);
     let insns = load<u64>(S_INSNS);
     const budgetEnd = load<u64>(S_BUDGET_END);
+    // An interrupt shadow covers the first instruction of this block only.
+    const shadowed = load<u32>(S_INTR_SHADOW) != 0;
+    store<u32>(S_INTR_SHADOW, 0);
     for (let i: u32 = 0; i < count; i++, rec += REC_SIZE) {
       store<u32>(S_INSTR_EIP, e);
       const next = e + load<u8>(rec, REC_LEN);
@@ -227,7 +262,7 @@ export function run(): u32 {
         return exitWith(exitRequest);
       }
       if (load<u32>(S_BLOCK_STALE)) { store<u32>(S_BLOCK_STALE, 0); break; }
-      if (insns >= budgetEnd) break;
+      if (insns >= budgetEnd || shadowed) break;
       e = load<u32>(S_EIP);
     }
     store<u64>(S_INSNS, insns);

@@ -169,9 +169,10 @@ class BlockGen {
     const { f, block } = this;
     const recs = block.records;
     const n = recs.length;
-    // Entry. A stale-block flag left by an earlier exit, or a budget ending inside the block, make
-    // the interpreter's per-record checks matter: let it run this entry.
-    f.load32At(L.S_BLOCK_STALE).if().i32(JIT_INTERPRET).ret().end();
+    // Entry. A stale-block flag left by an earlier exit, an interrupt shadow (which ends the block
+    // after its first instruction) or a budget ending inside the block make the interpreter's
+    // per-record checks matter: let it run this entry.
+    f.load32At(L.S_BLOCK_STALE).load32At(L.S_INTR_SHADOW).op(Op.i32_or).if().i32(JIT_INTERPRET).ret().end();
     f.load64At(L.S_INSNS).set(this.insns);
     f.load64At(L.S_BUDGET_END).set(this.budget);
     this.budgetEndsInside().if().i32(JIT_INTERPRET).ret().end();

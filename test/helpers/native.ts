@@ -382,3 +382,29 @@ export function randomValue(next: () => number): number {
   if (k < 7) return next() & 0x3f;
   return next();
 }
+
+/** Random inputs: edge-biased registers, random flags, random scratch bytes. */
+export function randomInputs(count: number, seed: number): CpuIn[] {
+  const next = prng(seed);
+  return Array.from({ length: count }, () => ({
+    regs: Array.from({ length: 8 }, () => randomValue(next)),
+    eflags: next(),
+    mem: new Uint8Array(Array.from({ length: 16 }, () => next() & 0xff)),
+  }));
+}
+
+/**
+ * Run each body on `inputs` natively and in the core; returns the first `limit` mismatches
+ * (empty when all agree). `flagMask(body, input)` gives the EFLAGS bits the SDM defines for that
+ * instance (e.g. OF only for a count of 1).
+ */
+export function crossCheck(bodies: string[], inputs: CpuIn[], flagMask: (body: string, inp: CpuIn) => number, limit = 8): string[] {
+  const snippets = bodies.map((body) => ({ body, inputs }));
+  const nat = runNative(snippets), emu = runEmulated(snippets);
+  const bad: string[] = [];
+  snippets.forEach((s, i) => s.inputs.forEach((inp, j) => {
+    const d = diffOutcome(nat[i][j], emu[i][j], flagMask(s.body, inp));
+    if (d && bad.length < limit) bad.push(`${s.body.replace(/\n/g, "; ")} | ${showInput(inp)} | native vs core: ${d}`);
+  }));
+  return bad;
+}
