@@ -171,3 +171,21 @@ export function testCC(cc: u32): bool {
   }
   return (cc & 1) ? !r : r;
 }
+
+/**
+ * SF ZF PF from `res` at `size` (= bits - 1), lazily; CF, AF and OF explicit: `fixed` holds their
+ * values in EFLAGS positions (other bits ignored). The flags of shifts, SHLD/SHRD and multiplies.
+ */
+@inline export function setResultFlags(res: u32, size: u32, fixed: u32): void {
+  store<u32>(S_LAZY_OP, LAZY_LOGIC);
+  store<u32>(S_LAZY_RES, res);
+  store<u32>(S_LAZY_SIZE, size);
+  store<u32>(S_FLAGS, (load<u32>(S_FLAGS) & ~(CF | AF | OF)) | (fixed & (CF | AF | OF)));
+  store<u32>(S_FLAGS_LAZY, PF | ZF | SF);
+}
+
+/** Set CF and OF (0 or 1) and keep the other arithmetic flags, lazy or not (rotates). */
+@inline export function setCFOF(cf: u32, ofv: u32): void {
+  store<u32>(S_FLAGS, (load<u32>(S_FLAGS) & ~(CF | OF)) | cf | (ofv << 11));
+  store<u32>(S_FLAGS_LAZY, load<u32>(S_FLAGS_LAZY) & ~(CF | OF));
+}

@@ -1,13 +1,95 @@
-// The `xenolith` command. (Grows with the bare-machine work: multiboot images, devices, --stats.)
-import { Command } from "commander";
+// The `xenolith` command. `xenolith run <image>` boots a multiboot kernel on the bare PC, streams
+// its output to stdout and exits with its status (README "Exit status"; src/board/outcome.ts).
+// Messages from xenolith itself go to stderr, one line each. Nothing the guest does can crash
+// the process: every error ends as a one-line report and status 1 (or 2 for bad input).
+import { Command, Option, InvalidArgumentError } from "commander";
+import { writeSync } from "node:fs";
+import { fdSink } from "../devices/console.ts";
+import { runImage, readImage, BadImageError, formatStats, STATUS_BAD_INPUT, STATUS_CRASH, type RunImageResult } from "../index.ts";
+
+const say = (line: string) => writeSync(2, `xenolith: ${line}\n`);
+
+function positiveInt(what: string, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string) => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new InvalidArgumentError(`${what}: expected a whole number from 1 to ${max}`);
+    return Number(v);
+  };
+}
+
+interface RunFlags {
+  maxInsns?: number;
+  stats?: boolean;
+  json?: boolean;
+  trace?: number | true;
+  cmdline?: string;
+  memory: number;
+  mode: "bare" | "pv";
+  module: string[];
+}
+
+function run(image: string, flags: RunFlags): number {
+  if (flags.mode === "pv") {
+    say("--mode pv: paravirtual boot is not implemented yet");
+    return STATUS_BAD_INPUT;
+  }
+  let result: RunImageResult;
+  try {
+    const modules = flags.module.map((spec) => {
+      const file = spec.split(" ")[0];
+      return { bytes: readImage(file), cmdline: spec };
+    });
+    result = runImage(image, {
+      memoryMiB: flags.memory,
+      cmdline: flags.cmdline,
+      modules,
+      maxInsns: flags.maxInsns,
+      sink: fdSink(1),
+      trace: flags.trace === undefined ? undefined : flags.trace === true ? Infinity : flags.trace,
+      traceOut: (line) => writeSync(2, line + "\n"),
+    });
+  } catch (e) {
+    if (e instanceof BadImageError) { say(e.message); return STATUS_BAD_INPUT; }
+    throw e;
+  }
+  if (result.message) say(result.message);
+  if (flags.json) writeSync(2, JSON.stringify({ outcome: result.outcome, status: result.status, ...result.stats }) + "\n");
+  else if (flags.stats) writeSync(2, formatStats(result.stats));
+  return result.status;
+}
 
 const program = new Command();
-program.name("xenolith").description("32-bit x86 emulator with a Xen-style paravirtualizing hypervisor").version("0.1.0");
+program
+  .name("xenolith")
+  .description("32-bit x86 emulator with a Xen-style paravirtualizing hypervisor")
+  .version("0.1.0")
+  .exitOverride();
 program
   .command("run")
+  .description("boot a multiboot kernel (ELF32 or a flat image with the a.out kludge) and run it")
   .argument("<image>", "kernel image")
-  .action(() => {
-    process.stderr.write("xenolith: run: booting images is not implemented yet\n");
-    process.exit(2);
+  .option("--max-insns <n>", "stop after n instructions (exit status 3)", positiveInt("--max-insns"))
+  .option("--stats", "print what happened (instructions, MIPS, exits, faults, TLB, blocks) on stderr")
+  .option("--json", "print the statistics and the outcome as one JSON line on stderr")
+  .option("--trace [n]", "trace the first n instructions (all without n) on stderr", positiveInt("--trace"))
+  .option("--cmdline <text>", "kernel command line, after the image name (as QEMU's -append)")
+  .option("--memory <MiB>", "guest RAM in MiB", positiveInt("--memory", 1024), 32)
+  .option("--module <file>", "a multiboot module: its file name and arguments (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .addOption(new Option("--mode <mode>", "bare machine, or a paravirtualized guest").choices(["bare", "pv"]).default("bare"))
+  .action((image: string, flags: RunFlags) => {
+    process.exitCode = run(image, flags);
   });
-program.parse();
+
+try {
+  program.parse();
+} catch (e) {
+  const err = e as { code?: string; exitCode?: number; message?: string };
+  if (typeof err.code === "string" && err.code.startsWith("commander.")) {
+    // help and version exit 0; usage errors (commander already printed them) exit 2
+    process.exitCode = err.exitCode === 0 ? 0 : STATUS_BAD_INPUT;
+  } else {
+    // never an uncaught exception: one line, status 1
+    const eip = (e as { eip?: number }).eip;
+    say(`internal error${eip !== undefined ? ` at guest EIP 0x${eip.toString(16)}` : ""}: ${err.message ?? String(e)}`);
+    process.exitCode = STATUS_CRASH;
+  }
+}

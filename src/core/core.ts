@@ -8,6 +8,7 @@ import { L } from "./layout.gen.ts";
 
 export interface CoreExports {
   run(): number;
+  interrupt(vector: number): void;
   tlbFlush(keepGlobal: number): void;
   tlbInvalidatePage(lpn: number): void;
   tlbClearNoCode(mpn: number): void;
@@ -16,6 +17,8 @@ export interface CoreExports {
   getEflags(): number;
   withDerivedAttr(attr: number, isNull: number): number;
   setEflags(v: number): void;
+  /** INS: the value the port gave (IO_STRING = 1) */
+  finishStringIn(v: number): void;
 }
 
 /** The package root: the folder holding package.json above this file (works from src/ and dist/). */

@@ -107,6 +107,7 @@ export class Machine {
     } else {
       const mask = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
       const v = (dev ? dev.read(port, size) : 0xffffffff) & mask;
+      if (this.field(L.S_IO_STRING)) { this.core.exports.finishStringIn(v); return; } // INS
       const eax = this.reg("eax");
       this.setReg("eax", size === 4 ? v : ((eax & ~mask) | v) >>> 0);
     }
@@ -140,6 +141,15 @@ export class Machine {
           return reason;
       }
     }
+  }
+
+  /**
+   * After an INTERRUPT exit: deliver external interrupt `vector` (what the interrupt controller
+   * acknowledged) in the core. Whatever that causes (a triple fault's SHUTDOWN, ...) is the
+   * next run()'s exit.
+   */
+  raiseInterrupt(vector: number): void {
+    this.core.exports.interrupt(vector & 0xff);
   }
 
   /** A device asks the run to stop after the current exit (e.g. the exit port). */

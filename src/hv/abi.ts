@@ -18,7 +18,7 @@ export const HYPERCALL = {
 export const ERRNO = {
   EPERM: 1, ENOENT: 2, ESRCH: 3, EIO: 5, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12,
   EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENODEV: 19, EINVAL: 22, ENFILE: 23,
-  ENOSPC: 28, ERANGE: 34, EDEADLK: 35, ENOSYS: 38, ENODATA: 61, EOVERFLOW: 75, EOPNOTSUPP: 95,
+  ENOSPC: 28, ERANGE: 34, EDEADLK: 35, ENOSYS: 38, ENODATA: 61, ETIME: 62, EOVERFLOW: 75, EOPNOTSUPP: 95,
   EADDRINUSE: 98, ETIMEDOUT: 110, EISCONN: 106,
 } as const;
 
@@ -31,8 +31,19 @@ export const FLAT_RING3_DS = 0xe033;
 export const HYPERVISOR_VIRT_START_PAE = 0xf5800000;
 /** The same for the classic 2-level layout of Xen's original design (no longer in the headers). */
 export const HYPERVISOR_VIRT_START_CLASSIC = 0xfc000000;
-/** Read-only machine-to-physical table, PAE layout (MACH2PHYS_VIRT_START). */
+/** Read-only machine-to-physical table, PAE layout (MACH2PHYS_VIRT_START / _END). */
 export const MACH2PHYS_VIRT_START_PAE = 0xf5800000;
+export const MACH2PHYS_VIRT_END_PAE = 0xf6800000;
+/** The same for the classic 2-level layout (arch-x86/xen-x86_32.h *_NONPAE). */
+export const MACH2PHYS_VIRT_START_NONPAE = 0xfc000000;
+export const MACH2PHYS_VIRT_END_NONPAE = 0xfc400000;
+
+/** Reserved domain ids (xen.h DOMID_*): owners of frames that belong to no ordinary domain. */
+export const DOMID_SELF = 0x7ff0;
+export const DOMID_IO = 0x7ff1;
+export const DOMID_XEN = 0x7ff2;
+export const DOMID_COW = 0x7ff3;
+export const DOMID_INVALID = 0x7ff4;
 
 /** ELF note types, name "Xen" (elfnote.h XEN_ELFNOTE_*). */
 export const ELFNOTE = {
@@ -144,6 +155,11 @@ export const ABI_CHECKS: [string, number][] = [
   ["FLAT_RING1_CS", FLAT_RING1_CS], ["FLAT_RING1_DS", FLAT_RING1_DS],
   ["FLAT_RING3_CS", FLAT_RING3_CS], ["FLAT_RING3_DS", FLAT_RING3_DS],
   ["HYPERVISOR_VIRT_START", HYPERVISOR_VIRT_START_PAE], ["MACH2PHYS_VIRT_START", MACH2PHYS_VIRT_START_PAE],
+  ["MACH2PHYS_VIRT_END", MACH2PHYS_VIRT_END_PAE],
+  ["HYPERVISOR_VIRT_START_NONPAE", HYPERVISOR_VIRT_START_CLASSIC],
+  ["MACH2PHYS_VIRT_START_NONPAE", MACH2PHYS_VIRT_START_NONPAE], ["MACH2PHYS_VIRT_END_NONPAE", MACH2PHYS_VIRT_END_NONPAE],
+  ["DOMID_SELF", DOMID_SELF], ["DOMID_IO", DOMID_IO], ["DOMID_XEN", DOMID_XEN], ["DOMID_COW", DOMID_COW],
+  ["DOMID_INVALID", DOMID_INVALID],
   ...Object.entries(ELFNOTE).map(([k, v]) => [`XEN_ELFNOTE_${k}`, v] as [string, number]),
   ["SIF_PRIVILEGED", SIF_PRIVILEGED], ["SIF_INITDOMAIN", SIF_INITDOMAIN],
   ...(["magic", "nr_pages", "shared_info", "flags", "store_mfn", "store_evtchn", "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len", "cmd_line", "first_p2m_pfn", "nr_p2m_frames"] as const)

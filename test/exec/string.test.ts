@@ -1,0 +1,237 @@
+// String instructions: expected values from the SDM's "Operation" sections (Vol. 2: MOVS, CMPS,
+// STOS, LODS, SCAS, INS, OUTS, REP) and Vol. 1, 7.3.9.
+import { describe, it, expect } from "vitest";
+import { runAsm, flatMachine, FLAT_DATA32 } from "../helpers/flat.ts";
+import { assemble } from "../helpers/asm.ts";
+import { L } from "../../src/core/layout.gen.ts";
+import type { Machine } from "../../src/core/machine.ts";
+
+const ZF = 1 << 6, CF = 1 << 0, SF = 1 << 7, DF = 1 << 10, IF = 1 << 9;
+const bytes = (m: Machine, at: number, n: number) => [...m.readPhys(at, n)];
+const fill = (m: Machine, at: number, data: number[]) => m.writePhys(at, new Uint8Array(data));
+
+describe("MOVS", () => {
+  it("REP MOVSB/W/D copy forwards and leave ECX = 0, ESI/EDI past the end", () => {
+    for (const [insn, size] of [["movsb", 1], ["movsw", 2], ["movsl", 4]] as const) {
+      const m = runAsm(`mov $0x2000, %esi; mov $0x3000, %edi; mov $5, %ecx; rep ${insn}`,
+        (m) => fill(m, 0x2000, Array.from({ length: 20 }, (_, i) => i + 1)));
+      expect(bytes(m, 0x3000, 5 * size + 1)).toEqual([...Array.from({ length: 5 * size }, (_, i) => i + 1), 0]);
+      expect(m.reg("ecx")).toBe(0);
+      expect(m.reg("esi")).toBe(0x2000 + 5 * size);
+      expect(m.reg("edi")).toBe(0x3000 + 5 * size);
+    }
+  });
+
+  it("DF = 1 copies downwards", () => {
+    const m = runAsm(`std; mov $0x2003, %esi; mov $0x3003, %edi; mov $4, %ecx; rep movsb; cld`,
+      (m) => fill(m, 0x2000, [1, 2, 3, 4]));
+    expect(bytes(m, 0x3000, 4)).toEqual([1, 2, 3, 4]);
+    expect(m.reg("esi")).toBe(0x1fff);
+    expect(m.reg("edi")).toBe(0x2fff);
+  });
+
+  it("without REP moves one element and ignores ECX", () => {
+    const m = runAsm(`mov $0x2000, %esi; mov $0x3000, %edi; mov $7, %ecx; movsw`,
+      (m) => fill(m, 0x2000, [0xaa, 0xbb, 0xcc]));
+    expect(bytes(m, 0x3000, 3)).toEqual([0xaa, 0xbb, 0]);
+    expect(m.reg("ecx")).toBe(7);
+    expect(m.reg("esi")).toBe(0x2002);
+  });
+
+  it("REP with ECX = 0 does nothing", () => {
+    const m = runAsm(`mov $0x2000, %esi; mov $0x3000, %edi; xor %ecx, %ecx; rep movsb`,
+      (m) => fill(m, 0x2000, [9]));
+    expect(bytes(m, 0x3000, 1)).toEqual([0]);
+    expect(m.reg("esi")).toBe(0x2000);
+  });
+
+  it("a segment override applies to the source; the destination is always ES", () => {
+    const m = runAsm(`mov $0x100, %esi; mov $0x200, %edi; mov $2, %ecx; rep movsb %fs:(%esi), %es:(%edi)
+      mov $0x300, %edi; fs stosb`, (m) => {
+      m.setSegment(4, 0x10, 0x20000, 0xffffffff, FLAT_DATA32); // FS
+      m.setSegment(0, 0x10, 0x30000, 0xffffffff, FLAT_DATA32); // ES
+      fill(m, 0x20100, [0x11, 0x22]);
+      m.setReg("eax", 0x77);
+    });
+    expect(bytes(m, 0x30200, 2)).toEqual([0x11, 0x22]);
+    expect(bytes(m, 0x30300, 1)).toEqual([0x77]); // FS prefix on STOS: still ES
+    expect(bytes(m, 0x300, 1)).toEqual([0]);
+  });
+
+  it("16-bit address size uses SI/DI/CX, wraps at 64 KiB and keeps the upper halves", () => {
+    const m = runAsm(`mov $0x1234ffff, %esi; mov $0x5678fffe, %edi; mov $0xabcd0002, %ecx; addr16 rep movsb`,
+      (m) => { fill(m, 0xffff, [0x5a]); fill(m, 0x0, [0xa5]); });
+    expect(bytes(m, 0xfffe, 2)).toEqual([0x5a, 0xa5]);
+    expect(m.reg("esi")).toBe(0x12340001);
+    expect(m.reg("edi")).toBe(0x56780000);
+    expect(m.reg("ecx")).toBe(0xabcd0000);
+  });
+
+  it("a long REP runs in chunks, retires once, and ends with exact registers", () => {
+    const n = 10000;
+    const m = runAsm(`mov $0x10000, %esi; mov $0x40000, %edi; mov $${n}, %ecx; rep movsl`,
+      (m) => fill(m, 0x10000 + 4 * n - 4, [1, 2, 3, 4]));
+    expect(m.reg("ecx")).toBe(0);
+    expect(m.reg("edi")).toBe(0x40000 + 4 * n);
+    expect(bytes(m, 0x40000 + 4 * n - 4, 4)).toEqual([1, 2, 3, 4]);
+    expect(m.instructions).toBe(5n); // mov, mov, mov, rep movsl, hlt
+    // 10000 iterations in chunks of 4096: the block holding it is entered three times
+    expect(m.u64Field(L.S_BLOCKS_RUN)).toBeGreaterThanOrEqual(3n);
+  });
+
+  it("a fault mid-string is precise: done iterations stay done, EIP on the instruction", () => {
+    const m = flatMachine();
+    // ES limit 0x3002: the fourth byte written (offset 0x3003) is beyond it: #GP(0)
+    m.setSegment(0, 0x10, 0, 0x3002, 0x4093);
+    const code = assemble(`mov $0x2000, %esi; mov $0x3000, %edi; mov $6, %ecx; rep movsb; hlt`, 0x1000);
+    m.writePhys(0x1000, code);
+    fill(m, 0x2000, [1, 2, 3, 4, 5, 6]);
+    m.eip = 0x1000;
+    expect(m.run()).toBe("EXCEPTION");
+    expect(m.field(L.S_EXC_VECTOR)).toBe(13);
+    expect(m.field(L.S_EXC_CODE)).toBe(0);
+    expect(m.eip).toBe(0x1000 + 15); // the REP MOVSB (after three 5-byte movs)
+    expect(m.reg("ecx")).toBe(3);
+    expect(m.reg("esi")).toBe(0x2003);
+    expect(m.reg("edi")).toBe(0x3003);
+    expect(bytes(m, 0x3000, 4)).toEqual([1, 2, 3, 0]);
+    expect(m.instructions).toBe(3n);
+    // the handler fixes the limit and returns to the instruction: it completes
+    m.setSegment(0, 0x10, 0, 0xffffffff, FLAT_DATA32);
+    expect(m.run()).toBe("HLT");
+    expect(bytes(m, 0x3000, 6)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(m.reg("ecx")).toBe(0);
+    expect(m.instructions).toBe(5n);
+  });
+});
+
+describe("STOS / LODS", () => {
+  it("REP STOSB/W/D fill; STOS uses AL/AX/EAX", () => {
+    const m = runAsm(`mov $0x11223344, %eax; mov $0x3000, %edi; mov $3, %ecx; rep stosw
+      mov $0x3010, %edi; mov $2, %ecx; rep stosl; mov $0x3020, %edi; stosb`);
+    expect(bytes(m, 0x3000, 7)).toEqual([0x44, 0x33, 0x44, 0x33, 0x44, 0x33, 0]);
+    expect(bytes(m, 0x3010, 8)).toEqual([0x44, 0x33, 0x22, 0x11, 0x44, 0x33, 0x22, 0x11]);
+    expect(bytes(m, 0x3020, 2)).toEqual([0x44, 0]);
+    expect(m.reg("edi")).toBe(0x3021);
+  });
+
+  it("LODS loads and steps ESI; REP LODS keeps the last element; 8/16-bit loads keep the rest of EAX", () => {
+    const m = runAsm(`mov $0xffffffff, %eax; mov $0x2000, %esi; lodsb; mov %eax, %ebx
+      mov $0x2000, %esi; mov $3, %ecx; rep lodsw; mov %eax, %edx; lodsl`,
+      (m) => fill(m, 0x2000, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    expect(m.reg("ebx")).toBe(0xffffff01);
+    expect(m.reg("edx")).toBe(0xffff0605);
+    expect(m.reg("eax")).toBe(0x0a090807);
+    expect(m.reg("esi")).toBe(0x200a);
+  });
+});
+
+describe("CMPS / SCAS", () => {
+  it("REPE CMPSB stops after the first difference with flags of that compare", () => {
+    const m = runAsm(`mov $0x2000, %esi; mov $0x3000, %edi; mov $8, %ecx; repe cmpsb; pushf; pop %ebx`,
+      (m) => { fill(m, 0x2000, [1, 2, 3, 4]); fill(m, 0x3000, [1, 2, 9, 4]); });
+    expect(m.reg("ecx")).toBe(5);
+    expect(m.reg("esi")).toBe(0x2003);
+    expect(m.reg("edi")).toBe(0x3003);
+    // 3 - 9: borrow, negative, not zero
+    expect(m.reg("ebx") & (ZF | CF | SF)).toBe(CF | SF);
+  });
+
+  it("REPE CMPS runs out with ZF = 1 when all are equal", () => {
+    const m = runAsm(`mov $0x2000, %esi; mov $0x3000, %edi; mov $2, %ecx; repe cmpsl; pushf; pop %ebx`,
+      (m) => { fill(m, 0x2000, [1, 2, 3, 4, 5, 6, 7, 8]); fill(m, 0x3000, [1, 2, 3, 4, 5, 6, 7, 8]); });
+    expect(m.reg("ecx")).toBe(0);
+    expect(m.reg("ebx") & ZF).toBe(ZF);
+  });
+
+  it("CMPS compares source − destination (seg:ESI − ES:EDI)", () => {
+    const m = runAsm(`mov $0x2000, %esi; mov $0x3000, %edi; cmpsw; pushf; pop %ebx`,
+      (m) => { fill(m, 0x2000, [0x00, 0x80]); fill(m, 0x3000, [0x01, 0x00]); });
+    // 0x8000 - 0x0001 = 0x7fff: OF = 1 (negative − positive = positive), CF = 0
+    expect(m.reg("ebx") & (ZF | CF | SF | (1 << 11))).toBe(1 << 11);
+  });
+
+  it("REPNE SCASB finds a byte (strlen idiom)", () => {
+    const m = runAsm(`mov $0x3000, %edi; xor %eax, %eax; mov $-1, %ecx; repne scasb; not %ecx; dec %ecx`,
+      (m) => fill(m, 0x3000, [...Buffer.from("hello, world"), 0]));
+    expect(m.reg("ecx")).toBe(12);
+    expect(m.reg("edi")).toBe(0x3000 + 13);
+  });
+
+  it("REPNE SCAS with no match runs to ECX = 0 with ZF = 0; REP count 0 leaves the flags", () => {
+    const m = runAsm(`mov $0x3000, %edi; mov $0x99, %eax; mov $4, %ecx; repne scasb; pushf; pop %ebx
+      xor %ecx, %ecx; stc; repne scasb; pushf; pop %edx`, (m) => fill(m, 0x3000, [1, 2, 3, 4]));
+    expect(m.reg("ebx") & ZF).toBe(0);
+    expect(m.reg("edi")).toBe(0x3004);
+    expect(m.reg("edx") & CF).toBe(CF);
+  });
+});
+
+describe("INS / OUTS", () => {
+  function ioMachine(src: string, setup?: (m: Machine) => void) {
+    const m = flatMachine();
+    m.writePhys(0x1000, assemble(src + "\nhlt\n", 0x1000));
+    m.eip = 0x1000;
+    setup?.(m);
+    return m;
+  }
+
+  it("REP OUTSB writes each byte to port DX, one exit per element", () => {
+    const out: number[] = [];
+    const m = ioMachine(`mov $0x2000, %esi; mov $0xe9, %edx; mov $5, %ecx; rep outsb`, (m) => {
+      fill(m, 0x2000, [...Buffer.from("hello")]);
+      m.attachPorts(0xe9, 1, { read: () => 0, write: (_p, _s, v) => out.push(v) });
+    });
+    expect(m.run()).toBe("HLT");
+    expect(Buffer.from(out).toString()).toBe("hello");
+    expect(m.reg("ecx")).toBe(0);
+    expect(m.reg("esi")).toBe(0x2005);
+    expect(m.instructions).toBe(5n);
+    expect(m.u64Field(L.S_EXIT_COUNTS + 5 * 8)).toBe(5n); // EXIT_IO
+  });
+
+  it("REP INSW stores port words at ES:EDI; DF = 1 goes down", () => {
+    let next = 0x100;
+    const m = ioMachine(`std; mov $0x3004, %edi; mov $0x60, %edx; mov $3, %ecx; rep insw; cld`, (m) => {
+      m.attachPorts(0x60, 2, { read: () => next++, write: () => {} });
+    });
+    expect(m.run()).toBe("HLT");
+    expect(bytes(m, 0x3000, 6)).toEqual([0x02, 0x01, 0x01, 0x01, 0x00, 0x01]);
+    expect(m.reg("edi")).toBe(0x2ffe);
+  });
+
+  it("an interrupt is taken between iterations with EIP on the instruction and the count updated", () => {
+    const m = ioMachine(`mov $0x2000, %esi; mov $0x80, %edx; mov $4, %ecx; rep outsb`, (m) => {
+      m.attachPorts(0x80, 1, { read: () => 0, write: () => m.setField(L.S_INTR_PENDING, 1) });
+      m.eflags = 0x2 | IF;
+    });
+    expect(m.run()).toBe("INTERRUPT");
+    expect(m.eip).toBe(0x1000 + 15);
+    expect(m.reg("ecx")).toBe(3);
+    expect(m.reg("esi")).toBe(0x2001);
+    expect(m.instructions).toBe(3n);
+  });
+
+  it("INS faults on an unwritable destination before the port is read", () => {
+    let reads = 0;
+    const m = ioMachine(`mov $0x3000, %edi; mov $0x60, %edx; insb`, (m) => {
+      m.setSegment(0, 0x10, 0, 0xfff, 0x4093); // ES limit below EDI
+      m.attachPorts(0x60, 1, { read: () => { reads++; return 0; }, write: () => {} });
+    });
+    expect(m.run()).toBe("EXCEPTION");
+    expect(m.field(L.S_EXC_VECTOR)).toBe(13);
+    expect(reads).toBe(0);
+    expect(m.reg("edi")).toBe(0x3000);
+  });
+
+  it("at CPL 3 with IOPL 0, INS/OUTS need the TSS I/O bitmap: no TSS → #GP(0)", () => {
+    const m = ioMachine(`mov $0x2000, %esi; mov $0x80, %edx; outsb`);
+    m.run(2n); // the movs at CPL 0
+    m.setCpl(3);
+    expect(m.run()).toBe("EXCEPTION");
+    expect(m.field(L.S_EXC_VECTOR)).toBe(13);
+    expect(m.reg("esi")).toBe(0x2000);
+  });
+});
+
+void DF;
