@@ -48,6 +48,8 @@ const CODE_PAGE2 = REGION.CODE.base + PAGE;
 /** Selectors the segment-loading forms use: Linux's GDT entries 0-6 (see emu.ts), with RPLs. */
 export const SELECTORS = [0, 0, 0x2b, 0x2b, 0x2b, 0x28, 0x29, 0x2a, 0x23, 0x20, 0x33, 0x10, 0x18, 0x08, 0x07, 0x2f, 0x1003, 0xfff8];
 
+const RPL3_SELECTORS = SELECTORS.filter((s) => (s & 3) === 3);
+
 interface Enc { bytes: number[]; modrmMem: boolean; a16: boolean }
 
 const LEGACY_SEG = [0x26, 0x2e, 0x36, 0x3e];
@@ -241,7 +243,7 @@ function pickLayout(rng: Rng, a16: boolean, code2: boolean): Layout {
 }
 
 /** A target linear address for a data access of `size` bytes. */
-function dataTarget(rng: Rng, lay: Layout, size: number, a16: boolean): number {
+function dataTarget(rng: Rng, lay: Layout, size: number, a16: boolean, eip: number, codeOk = true): number {
   const off = (): number => {
     const r = rng.below(10);
     if (r === 0) return PAGE - 1 - rng.below(Math.max(1, size));           // crossing the page end
@@ -256,7 +258,13 @@ function dataTarget(rng: Rng, lay: Layout, size: number, a16: boolean): number {
   const r = rng.below(100);
   if (r < 78) return rng.pick(lay.dataPages) + off();
   if (r < 86) return REGION.DATA.base + rng.below(REGION.DATA.pages) * PAGE + off(); // maybe unmapped
-  if (r < 92) return CODE_PAGE + off();
+  if (r < 92 && codeOk) {
+    // the code page, but not the instruction or the int3 pad after it: a store there would make
+    // the host run other code after the instruction (the emulator stops after one)
+    const t = CODE_PAGE + off();
+    return t + size + 16 > eip && t < eip + 32 ? (t + 64) & ~0 : t;
+  }
+  if (r < 92) return rng.pick(lay.dataPages) + off();
   return SAFE_UNMAPPED.lo + rng.below(SAFE_UNMAPPED.hi - SAFE_UNMAPPED.lo - 0x1000);
 }
 
@@ -305,7 +313,9 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   }
   const len = bytes.length;
   // placement: anywhere in the code page; sometimes crossing into the next page
-  const crossing = rng.chance(0.03) && len > 1;
+  // (not the #UD encodings: UD0/UD1 take a ModRM on Intel and none on AMD, so a crossing one
+  // faults on the fetch on one and raises #UD on the other)
+  const crossing = rng.chance(0.03) && len > 1 && form.code !== Code.INVALID && !form.name.startsWith("Ud");
   const eip = crossing ? CODE_PAGE2 - 1 - rng.below(len - 1) : CODE_PAGE + rng.below(PAGE - len - 1);
   const lay = pickLayout(rng, a16 || rng.chance(0.05), crossing ? rng.chance(0.5) : rng.chance(0.1));
   let ins = decodeOne(bytes, eip);
@@ -333,7 +343,7 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   const isString = /^(Movs|Cmps|Stos|Lods|Scas|Ins|Outs)[bwd]$/.test(mnem) && !hasMemOp;
   if (hasMemOp) {
     const size = Math.max(1, ins.memorySize ? memBytes(ins) : 4);
-    const t = dataTarget(rng, lay, size, a16);
+    const t = dataTarget(rng, lay, size, a16, eip);
     const base = gprIndex(ins.memoryBase), index = gprIndex(ins.memoryIndex);
     const scale = ins.memoryIndexScale;
     const dispSize = ins.memoryDisplSize;
@@ -356,8 +366,9 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   }
   if (isString) {
     const size = mnem.endsWith("b") ? 1 : mnem.endsWith("w") ? 2 : 4;
-    setReg16or32(regs, 6, dataTarget(rng, lay, size, a16), a16);
-    setReg16or32(regs, 7, dataTarget(rng, lay, size, a16), a16);
+    // (ES:EDI never in the code page: a REP store could run over the instruction)
+    setReg16or32(regs, 6, dataTarget(rng, lay, size, a16, eip), a16);
+    setReg16or32(regs, 7, dataTarget(rng, lay, size, a16, eip, false), a16);
     if (ins.hasRepPrefix || ins.hasRepnePrefix) {
       const r = rng.below(10);
       const n = r < 1 ? 0 : r < 8 ? rng.below(17) : rng.below(2000);
@@ -366,7 +377,7 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
       if (/^(Cmps|Scas)/.test(mnem) && rng.chance(0.4)) {
         const s = lay.pages.find((p) => p.addr === (regs[6] & ~0xfff));
         const d = lay.pages.find((p) => p.addr === (regs[7] & ~0xfff));
-        if (s && d) d.fill = s.fill, regs[7] = (regs[7] & ~0xfff) | (regs[6] & 0xfff);
+        if (s && d && !(d.flags & PAGE_X) && !(s.flags & PAGE_X)) d.fill = s.fill, regs[7] = (regs[7] & ~0xfff) | (regs[6] & 0xfff);
       }
     }
   }
@@ -399,7 +410,9 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   if (mnem === "Ret") poke(esp, tgt(), 4);
   if (mnem === "Retf" || mnem === "Iret" || mnem === "Iretd") {
     poke(esp, tgt(), stackW);
-    poke(esp + stackW, rng.chance(0.8) ? 0x23 : rng.pick(SELECTORS), 2);
+    // RPL 3 only: with another RPL the CPU's order of checks (#GP on the selector) and stack
+    // reads (the outer SS:ESP) differs between vendors (AMD reads the stack first)
+    poke(esp + stackW, rng.chance(0.8) ? 0x23 : rng.pick(RPL3_SELECTORS), 2);
     if (mnem !== "Retf") poke(esp + 2 * stackW, popfValue(rng), stackW);
   }
   if ((mnem === "Jmp" || mnem === "Call") && kinds.some((k) => k === K.farbr2_2 || k === K.farbr4_2)) {

@@ -1,4 +1,4 @@
-// npm run test:diff -- --count N --seed S [--start K] [--store] [--stored] [--show M] [--docs]
+// npm run test:diff -- --count N --seed S [--start K] [--store] [--stored] [--show M] [--item3-only] [--docs]
 // Runs cases [K, K+N) of seed S on the host CPU (or against stored expectations) and in the
 // emulator; prints the first M mismatches in full, the coverage table, the tallies, and as its
 // very last line `N passed, M failed`. --store writes the host's results as expected data;
@@ -15,12 +15,13 @@ const program = new Command()
   .option("--store", "store the host CPU's results as expected data")
   .option("--stored", "compare against stored expectations even if the host can run the runner")
   .option("--show <m>", "mismatches to print in full", "5")
+  .option("--item3-only", "draw cases from issue 2 item 3's forms only (as the stored npm-test range)")
   .option("--docs", "rewrite the coverage table in docs/DIFF-TEST.md")
   .parse(process.argv);
-const o = program.opts<{ count: string; seed: string; start: string; store?: boolean; stored?: boolean; show: string; docs?: boolean }>();
+const o = program.opts<{ count: string; seed: string; start: string; store?: boolean; stored?: boolean; show: string; docs?: boolean; item3Only?: boolean }>();
 
 const report = await runDiff({
-  seed: Number(o.seed), count: Number(o.count), start: Number(o.start), store: o.store, storedOnly: o.stored, show: Number(o.show),
+  seed: Number(o.seed), count: Number(o.count), start: Number(o.start), store: o.store, storedOnly: o.stored, show: Number(o.show), extras: !o.item3Only,
 });
 console.log(`\ncoverage (mnemonic, forms generated/known, cases, failures):`);
 for (const l of await coverageSummary(report)) console.log("  " + l);

@@ -285,6 +285,9 @@ static void runOne(const struct kase *k) {
     if (sys3(SYS_mprotect, regAddr[i], PAGE, want[i]) != 0) die("runner: mprotect failed\n");
     regProt[i] = want[i];
   }
+  // Make sure every mapped page has a present page-table entry now (a page never touched has
+  // none, and the CPU would report a write to a read-only page as not-present)
+  for (u32 p = 0; p < np; p++) (void)*(volatile u8 *)regAddr[casePage[p]];
   // EDI ESI EBP (ESP) EBX EDX ECX EAX for popal
   st_block[0] = k->regs[7]; st_block[1] = k->regs[6]; st_block[2] = k->regs[5]; st_block[3] = 0;
   st_block[4] = k->regs[3]; st_block[5] = k->regs[2]; st_block[6] = k->regs[1]; st_block[7] = k->regs[0];
