@@ -111,7 +111,7 @@ export class Emu {
       m.writePhys(ma, this.initial[i]);
     });
     this.caseRef = c;
-    m.core.exports.tlbFlush(false);
+    m.core.exports.tlbFlush(0);
     this.resetSegments();
     for (let r = 0; r < 8; r++) u32[(L.S_GPR >> 2) + r] = c.regs[r];
     m.eip = c.eip;
