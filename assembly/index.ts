@@ -1,5 +1,5 @@
 // The core's exports: the host (src/core/machine.ts) drives the CPU through these only.
-export { run } from "./exec/run";
+export { run, interrupt } from "./exec/run";
 export { tlbFlush, tlbInvalidatePage, tlbClearNoCode, refreshAccessRights } from "./mmu/tlb";
 export { translate } from "./mmu/access";
 export { getEflags, setEflags } from "./exec/flags";

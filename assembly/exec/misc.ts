@@ -1,6 +1,6 @@
 // NOP, HLT, CLC STC CMC CLD STD, CLI STI, IN OUT, INT n, INT3, INTO.
 import {
-  S_FLAGS, S_HALTED, S_IO_PORT, S_IO_SIZE, S_IO_DIR, S_IO_VALUE, R_EAX, R_EDX, EXIT_IO,
+  S_FLAGS, S_HALTED, S_INTR_SHADOW, S_IO_PORT, S_IO_SIZE, S_IO_DIR, S_IO_VALUE, R_EAX, R_EDX, EXIT_IO,
 } from "../layout";
 import { cpl, regN } from "../state";
 import { gp, raise, BP, OFV, GP, KIND_SOFT, KIND_TRAP } from "../priv/exception";
@@ -24,9 +24,12 @@ export function cli(r: usize): void {
   if (cpl() > iopl()) { gp(0); return; }
   store<u32>(S_FLAGS, load<u32>(S_FLAGS) & ~IF);
 }
+/** STI that sets IF holds interrupts off until the next instruction retires (SDM Vol. 2, STI). */
 export function sti(r: usize): void {
   if (cpl() > iopl()) { gp(0); return; }
-  store<u32>(S_FLAGS, load<u32>(S_FLAGS) | IF);
+  const f = load<u32>(S_FLAGS);
+  if (!(f & IF)) store<u32>(S_INTR_SHADOW, 1);
+  store<u32>(S_FLAGS, f | IF);
 }
 
 /** 0 CLC, 1 STC, 2 CMC, 3 CLD, 4 STD. */

@@ -8,9 +8,10 @@ import {
   BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
   BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
   EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, EXIT_INTERRUPT,
-  SR_CS, S_INTR_PENDING, S_FLAGS,
+  SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW,
 } from "../layout";
-import { pending, clearPending, gp, KIND_FAULT } from "../priv/exception";
+import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL } from "../priv/exception";
+import { deliverPending } from "../priv/interrupt";
 import { translate } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
@@ -30,6 +31,11 @@ export function requestExit(reason: u32, arg0: u32): void {
   store<u32>(S_EXIT_ARG, arg0);
 }
 
+/** True once a handler asked for an exit (checked by code that runs handlers' helpers itself). */
+export function exitRequested(): bool { return exitRequest != EXIT_NONE; }
+
+/** An exit the core owes the host from outside run() (interrupt() failing): returned next run(). */
+let deferredExit: u32 = EXIT_NONE;
 /** Set by a handler that stopped part-way through its work (see resumeLater). */
 let resumeRequest: bool = false;
 
@@ -97,14 +103,32 @@ function takeException(): u32 {
   clearPending();
   if (load<u32>(S_EXC_KIND) == KIND_FAULT) store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
   if (load<u32>(S_EXC_POLICY) == 0) return EXIT_EXCEPTION;
-  // In-core delivery through the IDT (bare machine) lands with the protected-mode work.
-  store<u32>(S_EXIT_ARG, 1);
-  return EXIT_INTERNAL;
+  return deliverPending();
+}
+
+/**
+ * The host acknowledged its interrupt controller after EXIT_INTERRUPT: deliver external
+ * interrupt `vector` at the current instruction boundary (SDM Vol. 3, 6.8.1). An exit it
+ * causes (triple fault, unsupported case; with EXC_POLICY 0, the interrupt itself) is
+ * returned by the next run().
+ */
+export function interrupt(vector: u32): void {
+  store<u32>(S_HALTED, 0);
+  store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
+  raise(vector & 0xFF, 0, false, KIND_EXTERNAL);
+  exitRequest = EXIT_NONE;
+  const x = takeException();
+  if (x != EXIT_NONE) deferredExit = x;
 }
 
 /** Execute until an exit. Returns the exit reason (also in EXIT_REASON). */
 export function run(): u32 {
   exitRequest = EXIT_NONE;
+  if (deferredExit != EXIT_NONE) {
+    const x = deferredExit;
+    deferredExit = EXIT_NONE;
+    return exitWith(x);
+  }
   resumeRequest = false;
   if (pending) {
     // Raised while the host was decoding (a fetch fault on the second page of an instruction).
@@ -115,8 +139,8 @@ export function run(): u32 {
   while (true) {
     if (load<u64>(S_INSNS) >= load<u64>(S_BUDGET_END)) return exitWith(EXIT_BUDGET);
     // External interrupts are recognised at instruction boundaries when IF = 1 (SDM Vol. 3, 6.8.1);
-    // they also end HLT.
-    if (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF)) {
+    // they also end HLT. After STI, MOV SS and POP SS they wait one instruction (INTR_SHADOW).
+    if (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF) && !load<u32>(S_INTR_SHADOW)) {
       store<u32>(S_HALTED, 0);
       return exitWith(EXIT_INTERRUPT);
     }
@@ -140,6 +164,9 @@ export function run(): u32 {
     let e = load<u32>(S_EIP);
     let insns = load<u64>(S_INSNS);
     const budgetEnd = load<u64>(S_BUDGET_END);
+    // An interrupt shadow covers the first instruction of this block only.
+    const shadowed = load<u32>(S_INTR_SHADOW) != 0;
+    store<u32>(S_INTR_SHADOW, 0);
     for (let i: u32 = 0; i < count; i++, rec += REC_SIZE) {
       store<u32>(S_INSTR_EIP, e);
       const next = e + load<u8>(rec, REC_LEN);
@@ -168,7 +195,7 @@ export function run(): u32 {
         return exitWith(exitRequest);
       }
       if (load<u32>(S_BLOCK_STALE)) { store<u32>(S_BLOCK_STALE, 0); break; }
-      if (insns >= budgetEnd) break;
+      if (insns >= budgetEnd || shadowed) break;
       e = load<u32>(S_EIP);
     }
     store<u64>(S_INSNS, insns);

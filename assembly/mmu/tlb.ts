@@ -21,6 +21,8 @@ export const TLB_NOCODE: u32 = 1 << 4;
 export const TLB_GLOBAL: u32 = 1 << 5;
 /** execute-disable (PAE NX with EFER.NXE) */
 export const TLB_NX: u32 = 1 << 6;
+/** part of a 4 MiB or 2 MiB page: INVLPG of any address in that page must drop it */
+export const TLB_LARGE: u32 = 1 << 7;
 
 const VALID_MAX: u32 = TLB_VALID_LIST_SIZE >> 2;
 
@@ -29,6 +31,8 @@ export let readNeed: u32 = TLB_VALID;
 export let writeNeed: u32 = TLB_VALID | TLB_WRITE_SUP | TLB_NOCODE;
 /** set when the valid list overflowed: flushes must scan the whole TLB */
 let overflowed: bool = false;
+/** set once a large-page translation is cached (cleared by a full flush) */
+let largeCached: bool = false;
 
 /** Recompute the cached rights after a CPL change. Rings 0-2 are supervisor (SDM Vol. 3, 4.6). */
 export function refreshAccessRights(): void {
@@ -44,6 +48,7 @@ export function refreshAccessRights(): void {
 @inline export function tlbEntry(lpn: u32): u32 { return load<u32>(lpn << 2, TLB_BASE); }
 
 export function tlbInsert(lpn: u32, entry: u32): void {
+  if (entry & TLB_LARGE) largeCached = true;
   if (tlbEntry(lpn) == 0) {
     const n = load<u32>(S_TLB_VALID_COUNT);
     if (n < VALID_MAX) {
@@ -56,14 +61,25 @@ export function tlbInsert(lpn: u32, entry: u32): void {
   store<u32>(lpn << 2, entry, TLB_BASE);
 }
 
-/** INVLPG: drop the translation of one linear page (global or not). */
+/**
+ * INVLPG: drop the translation of one linear page (global or not). The TLB holds large pages as
+ * 4 KiB pieces, and INVLPG invalidates the whole large page that holds the address (SDM Vol. 3,
+ * 4.10.4.1), so large-page pieces in the surrounding 4 MiB are dropped too (dropping more than
+ * needed is always allowed: the TLB may forget any entry at any time).
+ */
 export function tlbInvalidatePage(lpn: u32): void {
   store<u32>(lpn << 2, 0, TLB_BASE);
+  if (!largeCached) return;
+  const first = lpn & ~0x3FF;
+  for (let p = first; p < first + 0x400; p++) {
+    if (tlbEntry(p) & TLB_LARGE) store<u32>(p << 2, 0, TLB_BASE);
+  }
 }
 
 /** Drop every translation, keeping global ones when `keepGlobal` (a CR3 write with CR4.PGE). */
 export function tlbFlush(keepGlobal: bool): void {
   store<u64>(S_TLB_FLUSHES, load<u64>(S_TLB_FLUSHES) + 1);
+  if (!keepGlobal) largeCached = false;
   if (overflowed) {
     overflowed = false;
     store<u32>(S_TLB_VALID_COUNT, 0);

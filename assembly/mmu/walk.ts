@@ -10,6 +10,7 @@ import { S_CR0, S_CR3, S_CR4, S_EFER, S_TLB_WALKS, S_RAM_SIZE } from "../layout"
 import { physRead32, physRead64, physWrite32, physWrite64, isCodePage } from "./phys";
 import {
   tlbInsert, TLB_VALID, TLB_USER, TLB_WRITE_SUP, TLB_WRITE_USER, TLB_NOCODE, TLB_GLOBAL, TLB_NX,
+  TLB_LARGE,
 } from "./tlb";
 import { pageFault } from "../priv/exception";
 
@@ -83,7 +84,7 @@ function allowed(lin: u32, acc: u32, user: bool, writable: bool, nx: bool, cr0: 
   return true;
 }
 
-function fill(lpn: u32, mpn: u32, user: bool, writable: bool, global: bool, nx: bool, dirty: bool): void {
+function fill(lpn: u32, mpn: u32, user: bool, writable: bool, global: bool, nx: bool, dirty: bool, large: bool = false): void {
   const cr0 = load<u32>(S_CR0);
   // Machine pages outside RAM are not cached: every access takes the slow path.
   if ((mpn << 12) >= load<u32>(S_RAM_SIZE) || mpn >= 0x100000) return;
@@ -97,6 +98,7 @@ function fill(lpn: u32, mpn: u32, user: bool, writable: bool, global: bool, nx: 
   if (!isCodePage(mpn)) e |= TLB_NOCODE;
   if (global) e |= TLB_GLOBAL;
   if (nx) e |= TLB_NX;
+  if (large) e |= TLB_LARGE;
   tlbInsert(lpn, e);
 }
 
@@ -113,7 +115,7 @@ function walk2(lin: u32, acc: u32, cr0: u32, cr4: u32): u32 {
     const upd = pde | A | (write ? D : 0);
     if (upd != pde) physWrite32(pdeMa, upd);
     const ma = (pde & 0xFFC00000) | (lin & 0x003FFFFF);
-    fill(lin >>> 12, ma >>> 12, user, writable, (pde & G) != 0 && (cr4 & CR4_PGE) != 0, false, (upd & D) != 0);
+    fill(lin >>> 12, ma >>> 12, user, writable, (pde & G) != 0 && (cr4 & CR4_PGE) != 0, false, (upd & D) != 0, true);
     return ma;
   }
   const pteMa = (pde & 0xFFFFF000) + (((lin >>> 12) & 0x3FF) << 2);
@@ -162,7 +164,7 @@ function walkPae(lin: u32, acc: u32, cr0: u32, cr4: u32): u32 {
     const upd = l2 | A | (write ? D : 0);
     if (upd != l2) physWrite64(l2Ma, upd);
     const ma = (l2lo & 0xFFE00000) | (lin & 0x001FFFFF);
-    fill(lin >>> 12, ma >>> 12, user, writable, (l2lo & G) != 0 && (cr4 & CR4_PGE) != 0, nx2, (u32(upd) & D) != 0);
+    fill(lin >>> 12, ma >>> 12, user, writable, (l2lo & G) != 0 && (cr4 & CR4_PGE) != 0, nx2, (u32(upd) & D) != 0, true);
     return ma;
   }
   const l1Ma = (l2lo & 0xFFFFF000) + (((lin >>> 12) & 0x1FF) << 3);

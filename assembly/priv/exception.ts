@@ -41,7 +41,9 @@ export function raise(vector: u32, code: u32, hasCode: bool, kind: u32): void {
   store<u32>(S_EXC_CODE, code);
   store<u32>(S_EXC_HAS_CODE, hasCode ? 1 : 0);
   store<u32>(S_EXC_KIND, kind);
-  store<u64>(S_FAULT_COUNTS + (vector << 3), load<u64>(S_FAULT_COUNTS + (vector << 3)) + 1);
+  // one counter per vector 0-255 (FAULT_COUNTS has 256)
+  const at = S_FAULT_COUNTS + ((vector & 0xFF) << 3);
+  store<u64>(at, load<u64>(at) + 1);
   pending = true;
 }
 

@@ -8,6 +8,7 @@ import { L } from "./layout.gen.ts";
 
 export interface CoreExports {
   run(): number;
+  interrupt(vector: number): void;
   tlbFlush(keepGlobal: number): void;
   tlbInvalidatePage(lpn: number): void;
   tlbClearNoCode(mpn: number): void;

@@ -74,6 +74,10 @@ export const STATE_FIELDS: Field[] = [
   { name: "CR3", type: "u32", doc: "page-directory base (machine address in bare mode)" },
   { name: "CR4", type: "u32", doc: "control register 4" },
   { name: "EFER", type: "u32", doc: "extended feature enable MSR (bit 11 NXE)" },
+  { name: "SYSENTER_CS", type: "u32", doc: "IA32_SYSENTER_CS MSR (0x174)" },
+  { name: "SYSENTER_ESP", type: "u32", doc: "IA32_SYSENTER_ESP MSR (0x175)" },
+  { name: "SYSENTER_EIP", type: "u32", doc: "IA32_SYSENTER_EIP MSR (0x176)" },
+  { name: "INTR_SHADOW", type: "u32", doc: "1 after MOV SS / POP SS / STI: interrupts wait until the next instruction retires" },
   { name: "DR", type: "u32", count: 8, doc: "debug registers DR0-DR7 (DR4/DR5 alias DR6/DR7)" },
   { name: "CPL", type: "u32", doc: "current privilege level (0-3)" },
   { name: "MODE", type: "u32", doc: "mode bits that select decoded blocks: bit 0 = CS.D (32-bit code), bits 1-2 = CPL, bit 3 = PV guest" },
@@ -103,6 +107,7 @@ export const STATE_FIELDS: Field[] = [
   { name: "REC_NEXT", type: "u32", doc: "next free record slot" },
   { name: "BLOCK_NEXT", type: "u32", doc: "next free block header" },
   { name: "INSNS", type: "u64", doc: "instructions retired (also the time-stamp counter)" },
+  { name: "TSC_OFFSET", type: "u64", doc: "added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it)" },
   { name: "BUDGET_END", type: "u64", doc: "run() returns EXIT_BUDGET once INSNS reaches this" },
   { name: "TLB_HITS", type: "u64", doc: "TLB lookups that hit" },
   { name: "TLB_MISSES", type: "u64", doc: "TLB lookups that missed" },
@@ -112,7 +117,7 @@ export const STATE_FIELDS: Field[] = [
   { name: "BLOCKS_RUN", type: "u64", doc: "blocks entered" },
   { name: "BLOCKS_INVALIDATED", type: "u64", doc: "code pages invalidated by stores (self-modifying code)" },
   { name: "EXIT_COUNTS", type: "u64", count: 16, doc: "exits by reason (EXIT_*)" },
-  { name: "FAULT_COUNTS", type: "u64", count: 32, doc: "exceptions raised, by vector" },
+  { name: "FAULT_COUNTS", type: "u64", count: 256, doc: "exceptions and interrupts raised, by vector (0-255)" },
 ];
 
 /** Record: one decoded instruction (32 bytes), written by src/decode, executed by assembly/exec. */

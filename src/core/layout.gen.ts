@@ -87,84 +87,94 @@ export const L = {
   S_CR4: 0x1000D8,
   /** u32: extended feature enable MSR (bit 11 NXE) */
   S_EFER: 0x1000DC,
+  /** u32: IA32_SYSENTER_CS MSR (0x174) */
+  S_SYSENTER_CS: 0x1000E0,
+  /** u32: IA32_SYSENTER_ESP MSR (0x175) */
+  S_SYSENTER_ESP: 0x1000E4,
+  /** u32: IA32_SYSENTER_EIP MSR (0x176) */
+  S_SYSENTER_EIP: 0x1000E8,
+  /** u32: 1 after MOV SS / POP SS / STI: interrupts wait until the next instruction retires */
+  S_INTR_SHADOW: 0x1000EC,
   /** u32[8]: debug registers DR0-DR7 (DR4/DR5 alias DR6/DR7) */
-  S_DR: 0x1000E0,
+  S_DR: 0x1000F0,
   /** u32: current privilege level (0-3) */
-  S_CPL: 0x100100,
+  S_CPL: 0x100110,
   /** u32: mode bits that select decoded blocks: bit 0 = CS.D (32-bit code), bits 1-2 = CPL, bit 3 = PV guest */
-  S_MODE: 0x100104,
+  S_MODE: 0x100114,
   /** u32: EIP of the instruction being executed (fault EIP) */
-  S_INSTR_EIP: 0x100108,
+  S_INSTR_EIP: 0x100118,
   /** u32: 1 while the CPU waits in HLT */
-  S_HALTED: 0x10010C,
+  S_HALTED: 0x10011C,
   /** u32: 0 = every exception exits to the host; 1 = delivered through the IDT in the core */
-  S_EXC_POLICY: 0x100110,
+  S_EXC_POLICY: 0x100120,
   /** u32: exception being raised (valid with EXIT_EXCEPTION) */
-  S_EXC_VECTOR: 0x100114,
+  S_EXC_VECTOR: 0x100124,
   /** u32: its error code */
-  S_EXC_CODE: 0x100118,
+  S_EXC_CODE: 0x100128,
   /** u32: 1 if it pushes an error code */
-  S_EXC_HAS_CODE: 0x10011C,
+  S_EXC_HAS_CODE: 0x10012C,
   /** u32: 0 fault (EIP = faulting instruction), 1 trap (EIP = next), 2 software interrupt INT n */
-  S_EXC_KIND: 0x100120,
+  S_EXC_KIND: 0x100130,
   /** u32: why run() returned (EXIT_*) */
-  S_EXIT_REASON: 0x100124,
+  S_EXIT_REASON: 0x100134,
   /** u32[4]: exit-specific arguments */
-  S_EXIT_ARG: 0x100128,
+  S_EXIT_ARG: 0x100138,
   /** u32: port of a pending I/O exit */
-  S_IO_PORT: 0x100138,
+  S_IO_PORT: 0x100148,
   /** u32: 1, 2 or 4 bytes */
-  S_IO_SIZE: 0x10013C,
+  S_IO_SIZE: 0x10014C,
   /** u32: 0 = in, 1 = out */
-  S_IO_DIR: 0x100140,
+  S_IO_DIR: 0x100150,
   /** u32: value written (out) or to be returned (in) */
-  S_IO_VALUE: 0x100144,
+  S_IO_VALUE: 0x100154,
   /** u32: 1 when the pending input is INS: the host passes the value to the core's finishStringIn() (not EAX) */
-  S_IO_STRING: 0x100148,
+  S_IO_STRING: 0x100158,
   /** u32: INS: linear address (already checked) the input value goes to */
-  S_IO_LIN: 0x10014C,
+  S_IO_LIN: 0x10015C,
   /** u32: linear address of a DECODE_MISS */
-  S_FETCH_LIN: 0x100150,
+  S_FETCH_LIN: 0x100160,
   /** u32: machine address of a DECODE_MISS */
-  S_FETCH_PHYS: 0x100154,
+  S_FETCH_PHYS: 0x100164,
   /** u32: bytes of guest machine RAM */
-  S_RAM_SIZE: 0x100158,
+  S_RAM_SIZE: 0x100168,
   /** u32: 1 when an external interrupt line is raised (PIC) */
-  S_INTR_PENDING: 0x10015C,
+  S_INTR_PENDING: 0x10016C,
   /** u32: set when a store hits the page of the running block */
-  S_BLOCK_STALE: 0x100160,
+  S_BLOCK_STALE: 0x100170,
   /** u32: machine page number of the running block */
-  S_CUR_BLOCK_PAGE: 0x100164,
+  S_CUR_BLOCK_PAGE: 0x100174,
   /** u32: second page of the running block (cross-page instruction), else 0xFFFFFFFF */
-  S_CUR_BLOCK_PAGE2: 0x100168,
+  S_CUR_BLOCK_PAGE2: 0x100178,
   /** u32: entries listed in TLB_VALID_LIST */
-  S_TLB_VALID_COUNT: 0x10016C,
+  S_TLB_VALID_COUNT: 0x10017C,
   /** u32: next free record slot */
-  S_REC_NEXT: 0x100170,
+  S_REC_NEXT: 0x100180,
   /** u32: next free block header */
-  S_BLOCK_NEXT: 0x100174,
+  S_BLOCK_NEXT: 0x100184,
   /** u64: instructions retired (also the time-stamp counter) */
-  S_INSNS: 0x100178,
+  S_INSNS: 0x100188,
+  /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
+  S_TSC_OFFSET: 0x100190,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x100180,
+  S_BUDGET_END: 0x100198,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x100188,
+  S_TLB_HITS: 0x1001A0,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x100190,
+  S_TLB_MISSES: 0x1001A8,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x100198,
+  S_TLB_WALKS: 0x1001B0,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x1001A0,
+  S_TLB_FLUSHES: 0x1001B8,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x1001A8,
+  S_BLOCKS_DECODED: 0x1001C0,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x1001B0,
+  S_BLOCKS_RUN: 0x1001C8,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x1001B8,
+  S_BLOCKS_INVALIDATED: 0x1001D0,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x1001C0,
-  /** u64[32]: exceptions raised, by vector */
-  S_FAULT_COUNTS: 0x100240,
+  S_EXIT_COUNTS: 0x1001D8,
+  /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
+  S_FAULT_COUNTS: 0x100258,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */

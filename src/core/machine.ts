@@ -143,6 +143,15 @@ export class Machine {
     }
   }
 
+  /**
+   * After an INTERRUPT exit: deliver external interrupt `vector` (what the interrupt controller
+   * acknowledged) in the core. Whatever that causes (a triple fault's SHUTDOWN, ...) is the
+   * next run()'s exit.
+   */
+  raiseInterrupt(vector: number): void {
+    this.core.exports.interrupt(vector & 0xff);
+  }
+
   /** A device asks the run to stop after the current exit (e.g. the exit port). */
   stopRequested = false;
 }

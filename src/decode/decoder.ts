@@ -201,7 +201,8 @@ export class BlockDecoder {
           case OpKind.Memory:
             isMem = true;
             u8[r + L.REC_BASE] = memRegNumber(instr.memoryBase);
-            u8[r + L.REC_INDEX] = memRegNumber(instr.memoryIndex);
+            // XLAT's index is AL: the handler adds it (not a GPR index)
+            u8[r + L.REC_INDEX] = instr.memoryIndex === Register.AL ? NO_MEM_REG : memRegNumber(instr.memoryIndex);
             u8[r + L.REC_SCALE] = Math.log2(instr.memoryIndexScale);
             u8[r + L.REC_SEG] = segNumber(instr.memorySegment);
             dv.setUint32(r + L.REC_DISP, Number(BigInt.asUintN(32, instr.memoryDisplacement)), true);

@@ -203,7 +203,7 @@ export class Pic8259 implements PortDevice {
     return vector;
   }
 
-  read(port: number): number {
+  read(port: number, _size?: number): number {
     const chip = (port & 0xf0) === PIC_SLAVE_PORT ? this.slave : this.master;
     const v = port & 1 ? chip.imr : chip.readCommand();
     this.update();

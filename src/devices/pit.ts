@@ -83,7 +83,7 @@ export class Pit8254 implements PortDevice {
 
   private now(): bigint { return pitTicks(this.clock()); }
 
-  read(port: number): number {
+  read(port: number, _size?: number): number {
     if (port === PIT_PORT + 3) return 0xff; // the control word register cannot be read
     const c = this.counters[port - PIT_PORT];
     const v = c.latched >= 0 ? c.latched : c.count(this.now());

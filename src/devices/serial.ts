@@ -38,7 +38,7 @@ export class Serial16550 implements PortDevice {
 
   constructor(private readonly console: GuestConsole, private readonly base = COM1_PORT, private readonly irq: IrqLine = noIrq) {}
 
-  read(port: number): number {
+  read(port: number, _size?: number): number {
     switch (port - this.base) {
       case 0:
         if (this.lcr & LCR_DLAB) return this.divisor & 0xff;

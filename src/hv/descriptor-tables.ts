@@ -1,0 +1,183 @@
+// Guest descriptor tables (Xen arch/x86/pv/descriptor-tables.c): set_gdt, update_descriptor and
+// check_descriptor, which validates by rewriting — DPL 0 is raised to 1, a flat segment is kept off
+// the hypervisor area, a call gate gets DPL 0 so its use traps — and rejects what it cannot make
+// safe. Also the hypervisor's own flat selectors (entries from 0x1c00, XEN-PV-ABI.md §1) and the
+// selector lookup the bounce and iret paths use to load CS/SS.
+//
+// NOT implemented here (issue 5, page types): Xen takes a "segment descriptor page" type reference
+// on each GDT frame, so the guest can no longer map it writable; this code only checks that the
+// frames belong to the domain. LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
+import type { Domain } from "./domain.ts";
+import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS } from "./abi.ts";
+import { GuestFault } from "./guest-memory.ts";
+
+/** First GDT entry the hypervisor reserves (FIRST_RESERVED_GDT_ENTRY = 14 pages of 512). */
+export const FIRST_RESERVED_GDT_ENTRY = 7168;
+/** Classic 2-level layout: segments may reach the end of the read-only M2P (0xFC400000). */
+export const CLASSIC_SEGMENT_END = 0xfc400000;
+
+const SEG_P = 1 << 15, SEG_S = 1 << 12, SEG_DPL = 3 << 13, SEG_TYPE = 0xf00, SEG_L = 1 << 21, SEG_G = 1 << 23;
+
+/** A loaded segment: what the core's hidden descriptor cache holds. */
+export interface Segment { sel: number; base: number; limit: number; /** descriptor bits 40-55 >> 8 */ attr: number }
+
+export function descBase(a: number, b: number): number { return ((b & 0xff000000) | ((b & 0xff) << 16) | (a >>> 16)) >>> 0; }
+/** Limit in bytes, granularity applied. */
+export function descLimit(a: number, b: number): number {
+  const raw = (b & 0xf0000) | (a & 0xffff);
+  return b & SEG_G ? ((raw * 4096) + 0xfff) >>> 0 : raw;
+}
+
+/**
+ * check_descriptor: validate descriptor (a = low word, b = high word) for a 32-bit PV guest.
+ * Returns the rewritten descriptor, or null when it must be refused.
+ */
+export function checkDescriptor(d: Domain, a: number, b: number): [number, number] | null {
+  a >>>= 0; b >>>= 0;
+  // A not-present descriptor always faults, so it is safe as it is.
+  if (!(b & SEG_P)) return [a, b];
+  // DPL 0 becomes 1 (__fixup_guest_selector: the guest kernel runs in ring 1).
+  let dpl = (b >>> 13) & 3;
+  if (dpl === 0) dpl = 1;
+  b = ((b & ~SEG_DPL) | (dpl << 13)) >>> 0;
+  if (b & SEG_S) {
+    // Code and data segments: no 64-bit code; a flat segment is kept off the hypervisor area.
+    if (b & SEG_L) return null;
+    const base = descBase(a, b);
+    const limitPlus1 = descLimit(a, b) + 1;
+    if (d.layout === "pae") {
+      // 32-on-64 Xen extends a base-0 segment reaching the hypervisor area to 4 GiB: the area
+      // above is protected by paging (the M2P is mapped read-only).
+      if (base === 0 && limitPlus1 > d.hvStart) { a = (a | 0xffff) >>> 0; b = (b | 0xf0000) >>> 0; }
+    } else {
+      // Classic x86_32 Xen: segments end at the read-only M2P's end; expand-down segments always
+      // reach the top of the address space and are refused here (a documented simplification).
+      const isCode = (b & 0x800) !== 0, expandDown = !isCode && (b & 0x400) !== 0;
+      if (expandDown) return null;
+      if (base >= CLASSIC_SEGMENT_END) return null;
+      if (base + limitPlus1 > CLASSIC_SEGMENT_END) {
+        const bytes = CLASSIC_SEGMENT_END - base;
+        const raw = b & SEG_G ? (bytes >>> 12) - 1 : bytes - 1;
+        if (raw < 0 || raw > 0xfffff) return null;
+        a = ((a & 0xffff0000) | (raw & 0xffff)) >>> 0;
+        b = ((b & ~0xf0000) | (raw & 0xf0000)) >>> 0;
+      }
+    }
+    return [a, b];
+  }
+  // System descriptors: type 0 is harmless (the second half of a call gate).
+  if ((b & SEG_TYPE) === 0) return [a, b];
+  // Everything but a 32-bit call gate is refused (TSS, LDT, interrupt/trap/task gates).
+  if ((b & SEG_TYPE) !== 0xc00) return null;
+  let cs = a >>> 16;
+  if (!gateSelectorOkay(cs)) return null;
+  // The gate gets DPL 0, so using it raises #GP with the gate's selector for emulation; the
+  // original DPL is kept in the target selector's RPL.
+  b = (b & ~SEG_DPL) >>> 0;
+  cs = (cs & ~3) | dpl;
+  a = ((a & 0xffff) | (cs << 16)) >>> 0;
+  // Reserved bits (parameter count high bits) must be zero.
+  if (b & 0xe0) return null;
+  return [a, b];
+}
+
+/** guest_gate_selector_okay: a guest GDT selector, an LDT selector, or the flat ring-1 CS. */
+function gateSelectorOkay(sel: number): boolean {
+  return (sel >>> 3) < FIRST_RESERVED_GDT_ENTRY || (sel & 4) !== 0 || sel === FLAT_RING1_CS;
+}
+
+/** The hypervisor's flat segments (its reserved GDT page). */
+export function flatSegment(d: Domain, sel: number): Segment | null {
+  // PAE: 4 GiB (paging protects the hypervisor area); classic: up to the end of the RO M2P.
+  const limit = d.layout === "pae" ? 0xffffffff : CLASSIC_SEGMENT_END - 1;
+  switch (sel & 0xfffc) {
+    case FLAT_RING1_CS & 0xfffc: return sel === FLAT_RING1_CS ? { sel, base: 0, limit, attr: 0xc0bb } : null;
+    case FLAT_RING1_DS & 0xfffc: return sel === FLAT_RING1_DS ? { sel, base: 0, limit, attr: 0xc0b3 } : null;
+    case FLAT_RING3_CS & 0xfffc: return sel === FLAT_RING3_CS ? { sel, base: 0, limit, attr: 0xc0fb } : null;
+    case FLAT_RING3_DS & 0xfffc: return sel === FLAT_RING3_DS ? { sel, base: 0, limit, attr: 0xc0f3 } : null;
+  }
+  return null;
+}
+
+/** Read GDT entry `index` of the guest's own GDT (set_gdt frames), or null past its end. */
+function guestGdtEntry(d: Domain, index: number): [number, number] | null {
+  const v = d.vcpu;
+  if (index >= v.gdtEntries) return null;
+  const mfn = v.gdtFrames[index >>> 9];
+  const ma = mfn * 4096 + (index & 511) * 8;
+  const dv = d.machine.core.dv, at = d.ramBase + ma;
+  return [dv.getUint32(at, true), dv.getUint32(at + 4, true)];
+}
+
+/**
+ * Resolve `sel` for loading into CS (code) or a data/stack register at privilege `rpl`, with the
+ * checks the CPU makes on that load (SDM Vol. 3, 5.6–5.8): null for a selector that would fault.
+ */
+export function loadSelector(d: Domain, sel: number, kind: "cs" | "ss" | "data"): Segment | null {
+  sel &= 0xffff;
+  if ((sel & 0xfffc) === 0) return kind === "data" ? { sel, base: 0, limit: 0, attr: 0 } : null;
+  if (sel & 4) return null; // LDT: not implemented
+  const index = sel >>> 3;
+  let seg: Segment | null;
+  if (index >= FIRST_RESERVED_GDT_ENTRY) seg = flatSegment(d, sel);
+  else {
+    const e = guestGdtEntry(d, index);
+    if (!e) return null;
+    const [a, b] = e;
+    seg = { sel, base: descBase(a, b), limit: descLimit(a, b), attr: (b >>> 8) & 0xf0ff };
+  }
+  if (!seg) return null;
+  const attr = seg.attr, rpl = sel & 3, dpl = (attr >> 5) & 3;
+  const present = (attr & 0x80) !== 0, s = (attr & 0x10) !== 0, code = (attr & 8) !== 0;
+  if (!present || !s) return null;
+  if (kind === "cs") {
+    // A return to outer-or-same ring: non-conforming code needs DPL == RPL; never ring 0.
+    if (!code || rpl === 0) return null;
+    const conforming = (attr & 4) !== 0;
+    if (conforming ? dpl > rpl : dpl !== rpl) return null;
+  } else if (kind === "ss") {
+    if (code || !(attr & 2) || dpl !== rpl) return null;
+  } else if (code && !(attr & 2)) return null;
+  return seg;
+}
+
+/** HYPERVISOR_set_gdt(frame_list, entries) */
+export function setGdt(d: Domain, frameList: number, entries: number): number {
+  entries >>>= 0;
+  if (entries > FIRST_RESERVED_GDT_ENTRY) return -ERRNO.EINVAL;
+  const nrFrames = Math.ceil(entries / 512);
+  const frames = d.mem.readU32s(frameList, nrFrames); // GuestFault → -EFAULT
+  // Every frame must be the domain's, and every descriptor in it valid (validate_segdesc_page
+  // checks all 512, rewriting in place). Nothing is changed unless all frames pass.
+  const rewritten: [number, number, number][] = [];
+  for (const mfn of frames) {
+    if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+    for (let i = 0; i < 512; i++) {
+      const at = d.ramBase + mfn * 4096 + i * 8;
+      const a = d.machine.core.dv.getUint32(at, true), b = d.machine.core.dv.getUint32(at + 4, true);
+      const ok = checkDescriptor(d, a, b);
+      if (!ok) return -ERRNO.EINVAL;
+      if (ok[0] !== a || ok[1] !== b) rewritten.push([mfn * 4096 + i * 8, ok[0], ok[1]]);
+    }
+  }
+  for (const [ma, a, b] of rewritten) d.writeMachineU64(ma, a, b);
+  d.vcpu.gdtFrames = frames;
+  d.vcpu.gdtEntries = entries;
+  d.flushTlb();
+  return 0;
+}
+
+/** HYPERVISOR_update_descriptor(ma_lo, ma_hi, desc_lo, desc_hi) */
+export function updateDescriptor(d: Domain, maLo: number, maHi: number, lo: number, hi: number): number {
+  // The address must be 8-byte aligned, or it would corrupt adjacent descriptors.
+  if ((maLo & 7) !== 0 || maHi !== 0) return -ERRNO.EINVAL;
+  const ok = checkDescriptor(d, lo, hi);
+  if (!ok) return -ERRNO.EINVAL;
+  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn.
+  const mfn = (maLo >>> 12);
+  if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+  d.writeMachineU64(maLo >>> 0, ok[0], ok[1]);
+  return 0;
+}
+
+export { GuestFault };

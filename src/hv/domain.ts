@@ -1,0 +1,168 @@
+// A PV domain: one vCPU running on a Machine, the state Xen keeps for it (struct domain /
+// struct pv_vcpu: trap table, callbacks, kernel stack, virtual IOPL, GDT frames, timers), its
+// shared_info page, event channels and the counters --stats reports. The run loop that serves
+// its exits is hypervisor.ts.
+import type { Machine } from "../core/machine.ts";
+import { L } from "../core/layout.gen.ts";
+import {
+  HYPERVISOR_VIRT_START_CLASSIC, HYPERVISOR_VIRT_START_PAE, SHARED_INFO, VCPU_INFO,
+} from "./abi.ts";
+import { GuestMemory } from "./guest-memory.ts";
+import { EventChannels } from "./events.ts";
+import { VirtualClock } from "./time.ts";
+import { ConsoleBackend } from "./console.ts";
+import { Stats } from "./stats.ts";
+import { GrantTable } from "./grant-table.ts";
+
+export type Layout = "pae" | "classic";
+
+/** One trap-table entry (struct trap_info, kept decoded). */
+export interface TrapEntry { flags: number; cs: number; address: number }
+/** A registered callback (callback_op / set_callbacks). */
+export interface Callback { cs: number; eip: number; flags: number }
+
+/** struct pv_vcpu: the guest-visible CPU state the hypervisor virtualizes. */
+export class Vcpu {
+  /** trap_ctxt[256]: an entry with address 0 means "no handler" */
+  trapTable: (TrapEntry | undefined)[] = new Array(256).fill(undefined);
+  /** stack_switch: the ring-1 stack used when an exception arrives from ring 3 */
+  kernelSs = 0;
+  kernelSp = 0;
+  callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
+  /** virtual IOPL (0-3), set by physdev_op set_iopl or, under architectural_iopl, by iret */
+  iopl = 0;
+  /** guest-visible CR0.TS (fpu_taskswitch, clts) */
+  cr0Ts = false;
+  /** guest-visible CR2: the last page-fault address the hypervisor reported */
+  cr2 = 0;
+  gdtFrames: number[] = [];
+  gdtEntries = 0;
+  /** set_timer_op deadline in virtual nanoseconds, or null */
+  timerDeadline: bigint | null = null;
+  /** SCHEDOP_block: waiting for any event; SCHEDOP_poll: waiting for one of these ports */
+  blocked = false;
+  pollPorts: number[] | null = null;
+  pollDeadline: bigint | null = null;
+}
+
+export interface DomainConfig {
+  layout: Layout;
+  /** machine frames the domain owns (its P2M contents) */
+  mfns: Iterable<number>;
+  /** machine frame of shared_info (Xen-heap page shared with the domain) */
+  sharedInfoMfn: number;
+  domid?: number;
+  /** the PV console ring and the port the guest signals it on (start_info.console.domU) */
+  console?: { mfn: number; evtchn: number };
+  /** the xenstore ring port (start_info.store_evtchn): bound, but no back end serves it */
+  storeEvtchn?: number;
+  /** allocates a free machine frame for Xen-heap pages given to the guest (grant table), or null */
+  allocFrame?: () => number | null;
+  /** where console output goes (default: process.stdout) */
+  output?: (text: string) => void;
+  /** first linear address of the hypervisor area (default by layout; HV_START_LOW may raise it) */
+  hvStart?: number;
+}
+
+export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog" | "soft_reset";
+
+/** How a domain ended. */
+export interface DomainEnd {
+  /** shutdown by the guest (sched_op shutdown) or killed by the hypervisor */
+  kind: "shutdown" | "killed";
+  reason: ShutdownReason | string;
+  /** numeric shutdown code (SHUTDOWN_*) for kind "shutdown" */
+  code?: number;
+  /** guest EIP when it ended */
+  eip: number;
+}
+
+export class Domain {
+  readonly layout: Layout;
+  readonly hvStart: number;
+  readonly domid: number;
+  readonly mem: GuestMemory;
+  readonly vcpu = new Vcpu();
+  readonly events: EventChannels;
+  readonly clock: VirtualClock;
+  readonly console?: ConsoleBackend;
+  readonly stats = new Stats();
+  readonly grants: GrantTable;
+  readonly ramBase = L.RAM_BASE;
+  readonly sharedInfoMa: number;
+  /** vm_assist bits (VMASST_TYPE_*) */
+  vmAssist = 0;
+  /** set when the domain has ended */
+  end: DomainEnd | null = null;
+  private readonly owned: Set<number>;
+  readonly output: (text: string) => void;
+
+  constructor(readonly machine: Machine, cfg: DomainConfig) {
+    this.layout = cfg.layout;
+    this.hvStart = cfg.hvStart ?? (cfg.layout === "pae" ? HYPERVISOR_VIRT_START_PAE : HYPERVISOR_VIRT_START_CLASSIC);
+    this.domid = cfg.domid ?? 1;
+    this.owned = new Set(cfg.mfns);
+    this.owned.add(cfg.sharedInfoMfn);
+    this.sharedInfoMa = cfg.sharedInfoMfn * 4096;
+    this.mem = new GuestMemory(machine, this.hvStart);
+    this.output = cfg.output ?? ((t) => process.stdout.write(t));
+    this.events = new EventChannels(this);
+    this.clock = new VirtualClock(this);
+    this.grants = new GrantTable(this, cfg.allocFrame);
+    if (cfg.console) {
+      this.console = new ConsoleBackend(this, cfg.console.mfn);
+      this.console.port = cfg.console.evtchn;
+      this.events.bindBackend(cfg.console.evtchn, () => this.console!.drain());
+    }
+    if (cfg.storeEvtchn !== undefined) this.events.bindBackend(cfg.storeEvtchn, () => {});
+    // Every exception exits to the hypervisor (assembly/exec/run.ts takeException).
+    machine.setField(L.S_EXC_POLICY, 0);
+    // The vCPU starts with events masked (XEN-PV-ABI.md §1: shared_info).
+    this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, 1);
+  }
+
+  ownsMfn(mfn: number): boolean { return this.owned.has(mfn >>> 0); }
+  /** A Xen-heap frame shared with the guest (grant table): zeroed, then the guest may map it. */
+  adoptXenFrame(mfn: number): void {
+    this.machine.writePhys(mfn * 4096, new Uint8Array(4096));
+    this.owned.add(mfn >>> 0);
+  }
+
+  // ---- machine memory (the hypervisor's own mappings: not through the guest's page tables) ----
+  private get dv(): DataView { return this.machine.core.dv; }
+  readMachineU32(ma: number): number { return this.dv.getUint32(L.RAM_BASE + ma, true); }
+  writeMachineU32(ma: number, v: number): void {
+    this.dv.setUint32(L.RAM_BASE + ma, v >>> 0, true);
+    this.machine.invalidateCode(ma >>> 12);
+  }
+  writeMachineU64(ma: number, lo: number, hi: number): void {
+    this.writeMachineU32(ma, lo);
+    this.writeMachineU32(ma + 4, hi);
+  }
+
+  // ---- shared_info / vcpu_info (vCPU 0) ----
+  sharedU8(off: number): number { return this.machine.u8[L.RAM_BASE + this.sharedInfoMa + off]; }
+  setSharedU8(off: number, v: number): void { this.machine.u8[L.RAM_BASE + this.sharedInfoMa + off] = v; }
+  sharedU32(off: number): number { return this.readMachineU32(this.sharedInfoMa + off); }
+  setSharedU32(off: number, v: number): void { this.dv.setUint32(L.RAM_BASE + this.sharedInfoMa + off, v >>> 0, true); }
+  vcpuInfoU8(off: number): number { return this.sharedU8(SHARED_INFO.vcpu_info + off); }
+  setVcpuInfoU8(off: number, v: number): void { this.setSharedU8(SHARED_INFO.vcpu_info + off, v); }
+  get upcallMask(): boolean { return this.vcpuInfoU8(VCPU_INFO.evtchn_upcall_mask) !== 0; }
+  set upcallMask(m: boolean) { this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, m ? 1 : 0); }
+  get upcallPending(): boolean { return this.vcpuInfoU8(VCPU_INFO.evtchn_upcall_pending) !== 0; }
+
+  // ---- CPU state helpers ----
+  get cpl(): number { return this.machine.field(L.S_CPL); }
+  flushTlb(): void { this.machine.core.exports.tlbFlush(0); }
+  invlpg(lin: number): void { this.machine.core.exports.tlbInvalidatePage(lin >>> 12); }
+
+  /** The domain dies (domain_crash): the emulator keeps running and reports it. */
+  kill(why: string): void {
+    if (this.end) return;
+    this.end = { kind: "killed", reason: why, eip: this.machine.eip };
+  }
+  shutdown(reason: ShutdownReason | string, code: number): void {
+    if (this.end) return;
+    this.end = { kind: "shutdown", reason, code, eip: this.machine.eip };
+  }
+}

@@ -1,0 +1,40 @@
+// Hypervisor entries as Xen would count them, apart from the emulator's own exits: hypercalls by
+// number, exceptions bounced to the guest by vector, events (ports made pending) and event
+// upcalls delivered, instructions emulated for the guest.
+import { HYPERCALL } from "./abi.ts";
+
+/** Key of failsafe-callback deliveries in Stats.bounces. */
+export const FAILSAFE_BOUNCE = 256;
+
+const NAMES = new Map<number, string>(Object.entries(HYPERCALL).map(([k, v]) => [v, k]));
+
+export class Stats {
+  hypercalls = new Map<number, number>();
+  bounces = new Map<number, number>();
+  events = 0;
+  upcalls = 0;
+  emulated = 0;
+
+  countHypercall(nr: number): void { this.hypercalls.set(nr, (this.hypercalls.get(nr) ?? 0) + 1); }
+  countBounce(vector: number): void { this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1); }
+  /** All hypervisor entries: hypercalls, bounced exceptions, emulated instructions. */
+  get entries(): number {
+    let n = this.emulated;
+    for (const c of this.hypercalls.values()) n += c;
+    for (const c of this.bounces.values()) n += c;
+    return n;
+  }
+
+  toJSON(): object {
+    const byName = (m: Map<number, number>, name: (k: number) => string) =>
+      Object.fromEntries([...m].sort((a, b) => a[0] - b[0]).map(([k, v]) => [name(k), v]));
+    return {
+      hypervisorEntries: this.entries,
+      hypercalls: byName(this.hypercalls, (k) => NAMES.get(k) ?? `#${k}`),
+      bounces: byName(this.bounces, (k) => (k === FAILSAFE_BOUNCE ? "failsafe" : `vector ${k}`)),
+      events: this.events,
+      upcalls: this.upcalls,
+      emulatedInstructions: this.emulated,
+    };
+  }
+}

@@ -1,0 +1,104 @@
+// Exceptions and software interrupts of a PV guest (Xen arch/x86/traps.c, pv/traps.c): the trap
+// table the guest registers with set_trap_table, and what happens when the core exits with an
+// exception (EXC_POLICY = 0: every exception comes here).
+//
+//  - `int $0x82` from ring 1 is a hypercall (hypervisor.ts); everything else is delivered through
+//    the trap table by bounce.ts.
+//  - Software `int n` (Xen's IDT gives vectors 3 and 4 DPL 3, 0x82 DPL 1 and all others DPL 0, so
+//    the CPU raises #GP((n<<3)|2) and do_general_protection decides): delivered as a trap when the
+//    guest registered vector n with DPL >= the caller's ring (ring 1 counts as 1), otherwise the
+//    guest gets #GP((n<<3)|2) at the `int`.
+//  - #PF: CR2 goes to vcpu_info.arch.cr2 and the guest-visible CR2; the error code's U/S bit says
+//    whether the guest was in user mode (ring 3).
+//  - #GP(0) may be a privileged instruction Xen emulates (emul-priv-op.ts); #UD may be the
+//    forced-emulation prefix (cpuid.ts).
+//  - #NM with the virtual CR0.TS set clears it, as Xen's do_device_not_available does.
+import type { Domain } from "./domain.ts";
+import { L } from "../core/layout.gen.ts";
+import { ERRNO, SHARED_INFO, TRAP_INFO, VCPU_INFO } from "./abi.ts";
+import { bounce } from "./bounce.ts";
+import { emulatePrivilegedOp, emulateForcedPrefix, syncTs } from "./emul-priv-op.ts";
+
+export const TRAP_DE = 0, TRAP_BP = 3, TRAP_OF = 4, TRAP_UD = 6, TRAP_NM = 7, TRAP_GP = 13, TRAP_PF = 14;
+/** Vectors that push an error code (TRAP_HAVE_EC). */
+export function hasErrorCode(v: number): boolean { return v === 8 || (v >= 10 && v <= 14) || v === 17; }
+/** trap_info flags: bits 0-1 DPL for `int n`, bit 2 mask events on entry (TI_GET_DPL, TI_GET_IF). */
+const TI_DPL = 3, TI_IF = 4;
+
+export const EXC_KIND_FAULT = 0, EXC_KIND_TRAP = 1, EXC_KIND_SOFT = 2;
+
+/** fixup_guest_code_selector: a selector with RPL 0 is given RPL 1. */
+export function fixupSelector(sel: number): number { return (sel & 3) === 0 ? sel | 1 : sel; }
+
+/** HYPERVISOR_set_trap_table(traps): entries up to one with address 0; NULL clears the table. */
+export function setTrapTable(d: Domain, traps: number): number {
+  const v = d.vcpu;
+  if (traps === 0) { v.trapTable.fill(undefined); return 0; }
+  for (let at = traps >>> 0; ; at = (at + TRAP_INFO.size) >>> 0) {
+    // Entries before a faulting one stay applied (Xen copies one at a time).
+    const b = d.mem.read(at, TRAP_INFO.size);
+    const dv = new DataView(b.buffer);
+    const address = dv.getUint32(TRAP_INFO.address, true);
+    if (address === 0) return 0;
+    v.trapTable[b[TRAP_INFO.vector]] = { flags: b[TRAP_INFO.flags], cs: fixupSelector(dv.getUint16(TRAP_INFO.cs, true)), address };
+  }
+}
+
+/** Deliver `vector` through the trap table (pv_inject_event). */
+export function injectTrap(d: Domain, vector: number, errorCode?: number, what?: string): boolean {
+  const ti = d.vcpu.trapTable[vector];
+  d.stats.countBounce(vector);
+  return bounce(d, {
+    cs: ti?.cs ?? 0, eip: ti?.address ?? 0, errorCode,
+    maskEvents: ((ti?.flags ?? 0) & TI_IF) !== 0,
+    what: what ?? `vector ${vector}${errorCode !== undefined ? ` (error code 0x${errorCode.toString(16)})` : ""}`,
+  });
+}
+
+/** The core exited with an exception that is not a hypercall. */
+export function handleException(d: Domain): void {
+  const m = d.machine;
+  const vector = m.field(L.S_EXC_VECTOR), kind = m.field(L.S_EXC_KIND);
+  const code = m.field(L.S_EXC_CODE), hasCode = m.field(L.S_EXC_HAS_CODE) !== 0;
+  if (kind === EXC_KIND_SOFT && vector !== TRAP_BP && vector !== TRAP_OF) {
+    softwareInterrupt(d, vector);
+    return;
+  }
+  switch (vector) {
+    case TRAP_GP:
+      if (code === 0 && emulatePrivilegedOp(d)) return;
+      break;
+    case TRAP_UD:
+      if (emulateForcedPrefix(d)) return;
+      break;
+    case TRAP_NM:
+      d.vcpu.cr0Ts = false;
+      syncTs(d);
+      break;
+    case TRAP_PF: {
+      const cr2 = m.field(L.S_CR2);
+      d.vcpu.cr2 = cr2;
+      d.setSharedU32(SHARED_INFO.vcpu_info + VCPU_INFO.arch_cr2, cr2);
+      // The U/S bit says whether the guest was in user mode (the core already reports CPL 3).
+      const ec = (code & ~4) | (d.cpl === 3 ? 4 : 0);
+      injectTrap(d, TRAP_PF, ec, `#PF at 0x${cr2.toString(16)} (error code 0x${ec.toString(16)})`);
+      return;
+    }
+  }
+  injectTrap(d, vector, hasCode || hasErrorCode(vector) ? code : undefined);
+}
+
+/** `int n` (n not 3/4, not a hypercall): permitted by the registered DPL, else #GP((n<<3)|2). */
+export function softwareInterrupt(d: Domain, n: number): void {
+  const ti = d.vcpu.trapTable[n];
+  const ring = d.cpl === 3 ? 3 : 1; // permit_softint: the guest kernel counts as ring 1
+  if (ti && (ti.flags & TI_DPL) >= ring) {
+    injectTrap(d, n, undefined, `int $0x${n.toString(16)}`);
+    return;
+  }
+  // The #GP is a fault at the `int` itself.
+  d.machine.eip = d.machine.field(L.S_INSTR_EIP);
+  injectTrap(d, TRAP_GP, (n << 3) | 2);
+}
+
+export { ERRNO };
