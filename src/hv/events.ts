@@ -11,7 +11,8 @@ import type { Domain } from "./domain.ts";
 import { ERRNO, EVTCHNOP, EVTCHNSTAT, SHARED_INFO, VCPU_INFO, EVTCHN_2L_NR_CHANNELS_X86_32 } from "./abi.ts";
 
 export const NR_VIRQS = 24;
-export { DOMID_SELF } from "./abi.ts";
+import { DOMID_SELF } from "./abi.ts";
+export { DOMID_SELF };
 
 type Port =
   | { state: "free" }
