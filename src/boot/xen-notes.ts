@@ -62,21 +62,27 @@ export function parseXenNotes(bytes: Uint8Array, into: XenNotes = { features: []
     const desc = bytes.subarray(descAt, Math.min(descAt + descsz, bytes.length));
     off = next;
     if (name !== "Xen") continue;
-    into.seen.push(type);
-    switch (type) {
-      case ELFNOTE.GUEST_OS: into.guestOs = cString(desc); break;
-      case ELFNOTE.GUEST_VERSION: into.guestVersion = cString(desc); break;
-      case ELFNOTE.XEN_VERSION: into.xenVersion = cString(desc); break;
-      case ELFNOTE.LOADER: into.loader = cString(desc); break;
-      case ELFNOTE.VIRT_BASE: into.virtBase = number(desc, "VIRT_BASE"); break;
-      case ELFNOTE.PADDR_OFFSET: into.paddrOffset = number(desc, "PADDR_OFFSET"); break;
-      case ELFNOTE.ENTRY: into.entry = number(desc, "ENTRY"); break;
-      case ELFNOTE.HYPERCALL_PAGE: into.hypercallPage = number(desc, "HYPERCALL_PAGE"); break;
-      case ELFNOTE.PAE_MODE: into.paeMode = cString(desc); break;
-      case ELFNOTE.FEATURES: into.features.push(...cString(desc).split("|").filter((f) => f.length > 0)); break;
-      case ELFNOTE.HV_START_LOW: into.hvStartLow = number(desc, "HV_START_LOW"); break;
-      default: break; // notes xenolith does not use (BSD_SYMTAB, SUSPEND_CANCEL, ...)
-    }
+    addXenNote(type, desc, into);
+  }
+  return into;
+}
+
+/** Add one "Xen" note (type, descriptor bytes) to `into`. */
+export function addXenNote(type: number, desc: Uint8Array, into: XenNotes): XenNotes {
+  into.seen.push(type);
+  switch (type) {
+    case ELFNOTE.GUEST_OS: into.guestOs = cString(desc); break;
+    case ELFNOTE.GUEST_VERSION: into.guestVersion = cString(desc); break;
+    case ELFNOTE.XEN_VERSION: into.xenVersion = cString(desc); break;
+    case ELFNOTE.LOADER: into.loader = cString(desc); break;
+    case ELFNOTE.VIRT_BASE: into.virtBase = number(desc, "VIRT_BASE"); break;
+    case ELFNOTE.PADDR_OFFSET: into.paddrOffset = number(desc, "PADDR_OFFSET"); break;
+    case ELFNOTE.ENTRY: into.entry = number(desc, "ENTRY"); break;
+    case ELFNOTE.HYPERCALL_PAGE: into.hypercallPage = number(desc, "HYPERCALL_PAGE"); break;
+    case ELFNOTE.PAE_MODE: into.paeMode = cString(desc); break;
+    case ELFNOTE.FEATURES: into.features.push(...cString(desc).split("|").filter((f) => f.length > 0)); break;
+    case ELFNOTE.HV_START_LOW: into.hvStartLow = number(desc, "HV_START_LOW"); break;
+    default: break; // notes xenolith does not use (BSD_SYMTAB, SUSPEND_CANCEL, ...)
   }
   return into;
 }
