@@ -152,8 +152,9 @@ export class PC {
           // HLT ends with an interrupt (SDM Vol. 3, 6.8.1 / HLT): only the timer can raise one
           // while the CPU waits, and only if IF = 1 and the PIC passes IRQ 0.
           const ifSet = (m.eflags & IF) !== 0;
-          if (ifSet && next >= 0n && !(this.pic.master.imr & (1 << PIT_IRQ))) {
-            if (next > this.clock) this.idle += next - this.clock;
+          const wake = this.pit.nextIrqClock(); // the guest may have programmed the PIT just now
+          if (ifSet && wake >= 0n && !(this.pic.master.imr & (1 << PIT_IRQ))) {
+            if (wake > this.clock) this.idle += wake - this.clock;
             continue;
           }
           return { kind: "halted", eip: m.eip, interruptsEnabled: ifSet };

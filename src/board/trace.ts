@@ -40,7 +40,11 @@ const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, "0");
 const REGS = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
 
 export class Tracer {
-  private readonly formatter = new Formatter(FormatterSyntax.Gas);
+  private readonly formatter = (() => {
+    const f = new Formatter(FormatterSyntax.Gas);
+    f.uppercaseHex = false; // as objdump prints
+    return f;
+  })();
   /** instructions traced so far */
   count = 0;
 
