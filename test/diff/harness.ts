@@ -148,6 +148,8 @@ export async function runDiff(o: DiffOptions): Promise<DiffReport> {
       }
       report.passed++;
     }
+    const done = b + n - start;
+    if (o.count >= 200_000 && done % 100_000 < batch && done < o.count) log(`… ${done} cases: ${report.passed} passed, ${report.failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   if (o.store) log(`stored ${storeCases.length} expectations in ${writeStore(o.seed, start, storeCases, storeResults)}`);
   report.seconds = (Date.now() - t0) / 1000;
