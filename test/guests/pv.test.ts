@@ -35,7 +35,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello"]) {
+    for (const g of ["hello", "traps"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -53,5 +53,11 @@ describe("PV guests", () => {
     const r = runGuest(name, { cmdline: "console=hvc0 greeting=yes" });
     expect(r.out).toContain("Hello from a xenolith PV guest!\n");
     expect(r.out).toContain(`cmdline: "console=hvc0 greeting=yes"\n`);
+  });
+
+  it.each(["traps-pae", "traps-classic"])("%s: each exception was one bounce through the hypervisor", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect([0, 6, 13, 14].map((v) => r.d.stats.bounces.get(v))).toEqual([1, 1, 2, 2]);
   });
 });
