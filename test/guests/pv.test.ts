@@ -14,6 +14,8 @@ import type { Domain } from "../../src/hv/domain.ts";
 
 const dir = fileURLToPath(new URL("../../guests/build/pv", import.meta.url));
 const images = readdirSync(dir).filter((f) => f.endsWith(".elf")).map((f) => f.slice(0, -".elf".length)).sort();
+/** guests that are meant to die (each has its own test below) */
+const dying = new Set(["badstack-pae", "badstack-classic"]);
 
 export function runGuest(name: string, opts: { nrPages?: number; cmdline?: string } = {}) {
   const kernel = parsePvKernel(readFileSync(join(dir, `${name}.elf`)), name);
@@ -35,13 +37,13 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
   });
 
-  it.each(images)("%s passes its checks and powers off", (name) => {
+  it.each(images.filter((g) => !dying.has(g)))("%s passes its checks and powers off", (name) => {
     const r = runGuest(name, { cmdline: "console=hvc0 greeting=yes" });
     expectAllChecksPass(r.out, describeEnd(r.end));
     expect(r.end, r.out).toMatchObject({ kind: "shutdown", reason: "poweroff" });
@@ -79,5 +81,22 @@ describe("PV guests", () => {
     expect(r.status, r.out).toBe(0);
     expect(r.d.stats.upcalls).toBe(3);
     expect(r.d.stats.bounces.size).toBe(0);
+  });
+
+  it.each(["multicall-pae", "multicall-classic"])("%s: the batched console_io reached the console", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("multicall: console_io from inside a batch\n");
+  });
+
+  it.each(["badstack-pae", "badstack-classic"])("%s: a bounce frame that cannot be written kills the domain (exit 1)", (name) => {
+    const r = runGuest(name);
+    expect(r.end, r.out).toMatchObject({ kind: "killed" });
+    expect(describeEnd(r.end)).toMatch(/fault writing the bounce frame for vector 6/);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("ok 1 - set_trap_table with a #UD handler");
+    expect(r.out).toContain("the domain must die now");
+    expect(r.out).not.toContain("still running");
+    expect(r.d.stats.bounces.get(6)).toBe(1);
   });
 });
