@@ -12,13 +12,17 @@
 //                                                             MACH2PHYS_VIRT_START/_END); its
 //                                                             first superpage is mapped,
 //                                                             user-readable
-//   F6800000-F6A00000 (one L1)   FC400000-FC800000 (one L1)   per-domain area: the GDT (15
-//                                                             pages, Xen's reserved page last)
+//   F6800000-F6A00000 (one L1)   FC400000-FC800000 (one L1)   per-domain area: the GDT, 15 pages
+//                                                             (the guest's 14, Xen's reserved
+//                                                             page last), all read-only
 //   above                        above                        nothing mapped
 //
-// Guest segments end where the M2P ends (Xen: GUEST_SEGMENT_MAX_ADDR = MACH2PHYS_VIRT_END):
-// ring 1 reaches the M2P through its flat segments but nothing above it, since page protection
-// alone cannot keep ring 1 (a supervisor level for paging) out of the hypervisor's pages.
+// Flat guest segments (XEN-PV-ABI.md §1, §3): classic, limit 0xFC3FF pages, ending where the M2P
+// ends (Xen's GUEST_SEGMENT_MAX_ADDR), so no segment reaches the hypervisor's pages; PAE, 4 GiB,
+// as Xen gives flat segments there. Ring 1 is a supervisor level for paging, so with 4 GiB
+// segments nothing the hypervisor maps in its area may be writable: every hypervisor-area
+// mapping is read-only (the CPU needs no write either: the reserved descriptors have their
+// accessed bits set).
 import {
   HYPERVISOR_VIRT_START_PAE, HYPERVISOR_VIRT_START_CLASSIC, MACH2PHYS_VIRT_START_PAE,
   MACH2PHYS_VIRT_END_PAE, MACH2PHYS_VIRT_START_NONPAE, MACH2PHYS_VIRT_END_NONPAE,
@@ -45,7 +49,7 @@ export interface PvLayout {
   perdomainStart: number;
   /** linear address of the GDT (guest pages 0-13, Xen's reserved page 14) */
   gdtVirtStart: number;
-  /** last byte a guest segment may reach */
+  /** byte limit of the flat ring-1/ring-3 segments */
   segmentLimit: number;
 }
 
@@ -63,7 +67,7 @@ export const PAE_LAYOUT: PvLayout = {
   l1Span: 2 * MiB, hvStart: HYPERVISOR_VIRT_START_PAE,
   m2pStart: MACH2PHYS_VIRT_START_PAE, m2pEnd: MACH2PHYS_VIRT_END_PAE,
   perdomainStart: MACH2PHYS_VIRT_END_PAE, gdtVirtStart: MACH2PHYS_VIRT_END_PAE,
-  segmentLimit: MACH2PHYS_VIRT_END_PAE - 1,
+  segmentLimit: 0xffffffff,
 };
 
 export const CLASSIC_LAYOUT: PvLayout = {
