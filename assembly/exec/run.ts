@@ -171,6 +171,7 @@ export function run(): u32 {
       store<u32>(S_INSTR_EIP, e);
       const next = e + load<u8>(rec, REC_LEN);
       store<u32>(S_EIP, d32 ? next : next & 0xFFFF);
+      store<u64>(S_INSNS, insns); // current for RDTSC / RDMSR(TSC)
       dispatch(rec);
       if (pending) {
         resumeRequest = false;
