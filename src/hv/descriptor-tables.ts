@@ -2,7 +2,8 @@
 // check_descriptor, which validates by rewriting — DPL 0 is raised to 1, a flat segment is kept off
 // the hypervisor area, a call gate gets DPL 0 so its use traps — and rejects what it cannot make
 // safe. Also the hypervisor's own flat selectors (entries from 0x1c00, XEN-PV-ABI.md §1) and the
-// selector lookup the bounce and iret paths use to load CS/SS.
+// selector lookup the bounce and iret paths use to load CS/SS. The guest's segments end where the
+// read-only M2P ends (Domain.segmentEnd): the hypervisor's GDT mapping lies above.
 //
 // NOT implemented here (issue 5, page types): Xen takes a "segment descriptor page" type reference
 // on each GDT frame, so the guest can no longer map it writable; this code only checks that the
@@ -13,8 +14,6 @@ import { GuestFault } from "./guest-memory.ts";
 
 /** First GDT entry the hypervisor reserves (FIRST_RESERVED_GDT_ENTRY = 14 pages of 512). */
 export const FIRST_RESERVED_GDT_ENTRY = 7168;
-/** Classic 2-level layout: segments may reach the end of the read-only M2P (0xFC400000). */
-export const CLASSIC_SEGMENT_END = 0xfc400000;
 
 const SEG_P = 1 << 15, SEG_S = 1 << 12, SEG_DPL = 3 << 13, SEG_TYPE = 0xf00, SEG_L = 1 << 21, SEG_G = 1 << 23;
 
@@ -34,39 +33,37 @@ export function descLimit(a: number, b: number): number {
  */
 export function checkDescriptor(d: Domain, a: number, b: number): [number, number] | null {
   a >>>= 0; b >>>= 0;
+  const original: [number, number] = [a, b];
   // A not-present descriptor always faults, so it is safe as it is.
-  if (!(b & SEG_P)) return [a, b];
+  if (!(b & SEG_P)) return original;
   // DPL 0 becomes 1 (__fixup_guest_selector: the guest kernel runs in ring 1).
   let dpl = (b >>> 13) & 3;
   if (dpl === 0) dpl = 1;
   b = ((b & ~SEG_DPL) | (dpl << 13)) >>> 0;
   if (b & SEG_S) {
-    // Code and data segments: no 64-bit code; a flat segment is kept off the hypervisor area.
+    // Code and data segments (x86_32 Xen's rule, which xenolith keeps for both layouts: ring 1 is
+    // a supervisor level for paging, so only segment limits keep it out of the hypervisor's pages).
     if (b & SEG_L) return null;
     const base = descBase(a, b);
+    const end = d.segmentEnd;
+    if ((b & 0xc00) === 0x400) {
+      // Expand-down data: its valid offsets run up to 4 GiB, so it always reaches the hypervisor
+      // area; refused rather than rewritten (a documented simplification).
+      return null;
+    }
     const limitPlus1 = descLimit(a, b) + 1;
-    if (d.layout === "pae") {
-      // 32-on-64 Xen extends a base-0 segment reaching the hypervisor area to 4 GiB: the area
-      // above is protected by paging (the M2P is mapped read-only).
-      if (base === 0 && limitPlus1 > d.hvStart) { a = (a | 0xffff) >>> 0; b = (b | 0xf0000) >>> 0; }
-    } else {
-      // Classic x86_32 Xen: segments end at the read-only M2P's end; expand-down segments always
-      // reach the top of the address space and are refused here (a documented simplification).
-      const isCode = (b & 0x800) !== 0, expandDown = !isCode && (b & 0x400) !== 0;
-      if (expandDown) return null;
-      if (base >= CLASSIC_SEGMENT_END) return null;
-      if (base + limitPlus1 > CLASSIC_SEGMENT_END) {
-        const bytes = CLASSIC_SEGMENT_END - base;
-        const raw = b & SEG_G ? (bytes >>> 12) - 1 : bytes - 1;
-        if (raw < 0 || raw > 0xfffff) return null;
-        a = ((a & 0xffff0000) | (raw & 0xffff)) >>> 0;
-        b = ((b & ~0xf0000) | (raw & 0xf0000)) >>> 0;
-      }
+    if (base + limitPlus1 > end) {
+      // Truncate the limit to end where the guest's segments must end; byte-granular segments
+      // that far up are refused ("too dangerous").
+      if (!(b & SEG_G) || base >= end) return null;
+      const raw = Math.floor((end - base) / 4096) - 1;
+      a = ((a & 0xffff0000) | (raw & 0xffff)) >>> 0;
+      b = ((b & ~0xf0000) | (raw & 0xf0000)) >>> 0;
     }
     return [a, b];
   }
   // System descriptors: type 0 is harmless (the second half of a call gate).
-  if ((b & SEG_TYPE) === 0) return [a, b];
+  if ((b & SEG_TYPE) === 0) return original;
   // Everything but a 32-bit call gate is refused (TSS, LDT, interrupt/trap/task gates).
   if ((b & SEG_TYPE) !== 0xc00) return null;
   let cs = a >>> 16;
@@ -86,17 +83,11 @@ function gateSelectorOkay(sel: number): boolean {
   return (sel >>> 3) < FIRST_RESERVED_GDT_ENTRY || (sel & 4) !== 0 || sel === FLAT_RING1_CS;
 }
 
-/** The hypervisor's flat segments (its reserved GDT page). */
+/** The hypervisor's flat segments (its reserved GDT page): base 0, ending where the M2P ends. */
 export function flatSegment(d: Domain, sel: number): Segment | null {
-  // PAE: 4 GiB (paging protects the hypervisor area); classic: up to the end of the RO M2P.
-  const limit = d.layout === "pae" ? 0xffffffff : CLASSIC_SEGMENT_END - 1;
-  switch (sel & 0xfffc) {
-    case FLAT_RING1_CS & 0xfffc: return sel === FLAT_RING1_CS ? { sel, base: 0, limit, attr: 0xc0bb } : null;
-    case FLAT_RING1_DS & 0xfffc: return sel === FLAT_RING1_DS ? { sel, base: 0, limit, attr: 0xc0b3 } : null;
-    case FLAT_RING3_CS & 0xfffc: return sel === FLAT_RING3_CS ? { sel, base: 0, limit, attr: 0xc0fb } : null;
-    case FLAT_RING3_DS & 0xfffc: return sel === FLAT_RING3_DS ? { sel, base: 0, limit, attr: 0xc0f3 } : null;
-  }
-  return null;
+  const limit = d.segmentEnd - 1;
+  const attr = new Map([[FLAT_RING1_CS, 0xc0bb], [FLAT_RING1_DS, 0xc0b3], [FLAT_RING3_CS, 0xc0fb], [FLAT_RING3_DS, 0xc0f3]]).get(sel);
+  return attr === undefined ? null : { sel, base: 0, limit, attr };
 }
 
 /** Read GDT entry `index` of the guest's own GDT (set_gdt frames), or null past its end. */
@@ -161,6 +152,8 @@ export function setGdt(d: Domain, frameList: number, entries: number): number {
     }
   }
   for (const [ma, a, b] of rewritten) d.writeMachineU64(ma, a, b);
+  // Map the frames where the core's GDTR looks (the per-domain area); unmap the old ones.
+  for (let page = 0; page < FIRST_RESERVED_GDT_ENTRY / 512; page++) d.hvArea?.mapGdtFrame(page, frames[page]);
   d.vcpu.gdtFrames = frames;
   d.vcpu.gdtEntries = entries;
   d.flushTlb();

@@ -6,6 +6,7 @@ import type { Machine } from "../core/machine.ts";
 import { L } from "../core/layout.gen.ts";
 import {
   HYPERVISOR_VIRT_START_CLASSIC, HYPERVISOR_VIRT_START_PAE, SHARED_INFO, VCPU_INFO,
+  MACH2PHYS_VIRT_END_PAE, MACH2PHYS_VIRT_END_NONPAE,
 } from "./abi.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import { EventChannels } from "./events.ts";
@@ -45,6 +46,17 @@ export class Vcpu {
   pollDeadline: bigint | null = null;
 }
 
+/**
+ * The hypervisor's part of the address space, as the domain builder made it (src/hv/hv-area.ts):
+ * its L2 slots, which every new top-level table gets, and the per-domain GDT mapping.
+ */
+export interface HypervisorAreaHooks {
+  /** write the hypervisor's slots into the L2 page covering the hypervisor area */
+  installInto(l2Mfn: number): void;
+  /** map guest GDT page `page` (0-13) to `mfn`, or unmap it */
+  mapGdtFrame(page: number, mfn: number | undefined): void;
+}
+
 export interface DomainConfig {
   layout: Layout;
   /** machine frames the domain owns (its P2M contents) */
@@ -62,6 +74,8 @@ export interface DomainConfig {
   output?: (text: string) => void;
   /** first linear address of the hypervisor area (default by layout; HV_START_LOW may raise it) */
   hvStart?: number;
+  /** the builder's hypervisor area (without it, set_gdt and NEW_BASEPTR touch no mappings) */
+  hvArea?: HypervisorAreaHooks;
 }
 
 export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog" | "soft_reset";
@@ -80,6 +94,9 @@ export interface DomainEnd {
 export class Domain {
   readonly layout: Layout;
   readonly hvStart: number;
+  /** guest segments end here (the end of the read-only M2P): x86_32 Xen's GUEST_SEGMENT_MAX_ADDR */
+  readonly segmentEnd: number;
+  readonly hvArea?: HypervisorAreaHooks;
   readonly domid: number;
   readonly mem: GuestMemory;
   readonly vcpu = new Vcpu();
@@ -100,6 +117,8 @@ export class Domain {
   constructor(readonly machine: Machine, cfg: DomainConfig) {
     this.layout = cfg.layout;
     this.hvStart = cfg.hvStart ?? (cfg.layout === "pae" ? HYPERVISOR_VIRT_START_PAE : HYPERVISOR_VIRT_START_CLASSIC);
+    this.segmentEnd = cfg.layout === "pae" ? MACH2PHYS_VIRT_END_PAE : MACH2PHYS_VIRT_END_NONPAE;
+    this.hvArea = cfg.hvArea;
     this.domid = cfg.domid ?? 1;
     this.owned = new Set(cfg.mfns);
     this.owned.add(cfg.sharedInfoMfn);

@@ -70,9 +70,22 @@ export function updateVaMapping(d: Domain, va: number, lo: number, hi: number, f
   return flush(d, flags & UVMF_FLUSHTYPE_MASK, flags & ~UVMF_FLUSHTYPE_MASK, va);
 }
 
-/** new_guest_cr3: switch to the table at `mfn` (must be the domain's frame). */
+/**
+ * new_guest_cr3: switch to the table at `mfn` (must be the domain's frame). The L2 covering the
+ * hypervisor area gets the hypervisor's slots, as Xen fills a PGT_pae_xen_l2 (or a classic L2)
+ * when it validates it — here without the validation (issue 5).
+ */
 export function newBaseptr(d: Domain, mfn: number): number {
   if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+  if (d.hvArea) {
+    let l2 = mfn;
+    if (d.layout === "pae") {
+      const l3 = d.readMachineU32(mfn * 4096 + (d.hvStart >>> 30) * 8);
+      if (!(l3 & P) || !d.ownsMfn(l3 >>> 12)) return -ERRNO.EINVAL;
+      l2 = l3 >>> 12;
+    }
+    d.hvArea.installInto(l2);
+  }
   d.machine.setField(L.S_CR3, mfn * 4096);
   d.machine.core.exports.tlbFlush(1); // a CR3 write keeps global entries
   return 0;

@@ -101,7 +101,7 @@ export function pvDomain(source: string, opts: PvOptions | Layout = {}): PvTest 
   return { m, d, out, run: (maxInsns = 10_000_000n) => runDomain(d, maxInsns) };
 }
 
-/** Assembler macros for test guests: hypercalls and the result area. */
+/** Assembler macros for test guests: hypercalls and the result area (through SS, always loaded). */
 export const PRELUDE = `
 .macro HYPERCALL nr
   movl $\\nr, %eax
@@ -109,10 +109,10 @@ export const PRELUDE = `
 .endm
 /* store EAX at DATA + 4*slot */
 .macro RESULT slot
-  movl %eax, ${DATA} + 4*\\slot
+  movl %eax, %ss:${DATA} + 4*\\slot
 .endm
 .macro SHUTDOWN reason
-  movl $\\reason, ${DATA} + 0xff0
+  movl $\\reason, %ss:${DATA} + 0xff0
   movl $2, %ebx
   movl $${DATA + 0xff0}, %ecx
   HYPERCALL 29

@@ -132,4 +132,22 @@ describe("hypercalls", () => {
     expect(t.d.stats.bounces.get(13)).toBe(1);
     expect(t.d.stats.hypercalls.get(HYPERCALL.xen_version)).toBeUndefined();
   });
+
+  it("multicall runs every entry and writes each result back", () => {
+    const t = pvDomain(`${PRELUDE}
+      movl $${DATA + 0x100}, %ebx; movl $3, %ecx
+      HYPERCALL 13; RESULT 0
+      movl $0xc0300000, %ebx; movl $1, %ecx
+      HYPERCALL 13; RESULT 1                 /* unreadable list: -EFAULT */
+      SHUTDOWN 0
+    `);
+    // {op, result, args[6]}: xen_version(version), an unknown op, xen_version(pagesize)
+    t.d.mem.writeU32s(DATA + 0x100, [17, 0xdead, 0, 0, 0, 0, 0, 0, 77, 0xdead, 0, 0, 0, 0, 0, 0, 17, 0xdead, 7, 0, 0, 0, 0, 0]);
+    t.run();
+    expect(t.d.mem.readU32s(DATA, 2)).toEqual([0, neg(ERRNO.EFAULT)]);
+    expect([0, 1, 2].map((i) => t.d.mem.readU32(DATA + 0x104 + 32 * i))).toEqual([(4 << 16) | 17, neg(ERRNO.ENOSYS), 4096]);
+    // one hypervisor entry for the whole batch
+    expect(t.d.stats.hypercalls.get(HYPERCALL.multicall)).toBe(2);
+    expect(t.d.stats.hypercalls.get(HYPERCALL.xen_version)).toBeUndefined();
+  });
 });
