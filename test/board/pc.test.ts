@@ -41,6 +41,14 @@ describe("runImage", () => {
     expect(fpu.message).toMatch(/^internal error at guest EIP 0x0010/);
   });
 
+  it("a triple fault ends the run as a reported crash", () => {
+    // an empty IDT: #UD cannot be delivered (#GP), nor can #GP (#DF), nor #DF: shutdown
+    const r = runImage(assembleElf("lidt idtr\nud2\nidtr: .word 0\n.long 0"));
+    expect(r.outcome).toMatchObject({ kind: "triple-fault" });
+    expect(r.status).toBe(1);
+    expect(r.message).toMatch(/^triple fault at EIP 0x0010/);
+  });
+
   it("throws BadImageError for bad input only", () => {
     expect(() => runImage("/no/such/kernel")).toThrow(BadImageError);
     expect(() => runImage(new Uint8Array(100))).toThrow(/no multiboot header/);
