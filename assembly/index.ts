@@ -4,4 +4,6 @@ export { tlbFlush, tlbInvalidatePage, tlbClearNoCode, refreshAccessRights } from
 export { translate } from "./mmu/access";
 export { getEflags, setEflags } from "./exec/flags";
 export { withDerivedAttr } from "./state";
+export { stepRecord } from "./exec/run";
+export { jitGetCF, jitTestCC } from "./exec/translated";
 export { finishStringIn } from "./exec/string";

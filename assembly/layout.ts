@@ -23,11 +23,17 @@ export const BLOCK_HASH_SIZE: u32 = 0x40000;
 /** region: block headers (BLOCK_FIELDS) */
 export const BLOCKS_BASE: u32 = 0x6C2000;
 export const BLOCKS_SIZE: u32 = 0x200000;
+/** region: u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts) */
+export const BLOCK_JIT_BASE: u32 = 0x8C2000;
+export const BLOCK_JIT_SIZE: u32 = 0x40000;
+/** region: indices of hot blocks waiting for translation */
+export const JIT_QUEUE_BASE: u32 = 0x902000;
+export const JIT_QUEUE_SIZE: u32 = 0x1000;
 /** region: decoded records (RECORD_FIELDS) */
-export const RECORDS_BASE: u32 = 0x8C2000;
+export const RECORDS_BASE: u32 = 0x903000;
 export const RECORDS_SIZE: u32 = 0x800000;
 /** region: guest machine RAM; its size is chosen when the machine is made */
-export const RAM_BASE: u32 = 0x1100000;
+export const RAM_BASE: u32 = 0x1200000;
 /** u32[8]: general registers, ModRM order EAX ECX EDX EBX ESP EBP ESI EDI */
 export const S_GPR: u32 = 0x100000;
 /** u32: instruction pointer (offset in CS) */
@@ -150,30 +156,34 @@ export const S_TLB_VALID_COUNT: u32 = 0x10017C;
 export const S_REC_NEXT: u32 = 0x100180;
 /** u32: next free block header */
 export const S_BLOCK_NEXT: u32 = 0x100184;
+/** u32: translation tier: block entries before a block is queued for translation (0 = before its first run); 0xFFFFFFFF = interpreter only */
+export const S_JIT_THRESHOLD: u32 = 0x100188;
+/** u32: block indices waiting in JIT_QUEUE for the host to translate */
+export const S_JIT_QUEUE_COUNT: u32 = 0x10018C;
 /** u64: instructions retired (also the time-stamp counter) */
-export const S_INSNS: u32 = 0x100188;
+export const S_INSNS: u32 = 0x100190;
 /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-export const S_TSC_OFFSET: u32 = 0x100190;
+export const S_TSC_OFFSET: u32 = 0x100198;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-export const S_BUDGET_END: u32 = 0x100198;
+export const S_BUDGET_END: u32 = 0x1001A0;
 /** u64: TLB lookups that hit */
-export const S_TLB_HITS: u32 = 0x1001A0;
+export const S_TLB_HITS: u32 = 0x1001A8;
 /** u64: TLB lookups that missed */
-export const S_TLB_MISSES: u32 = 0x1001A8;
+export const S_TLB_MISSES: u32 = 0x1001B0;
 /** u64: page-table walks */
-export const S_TLB_WALKS: u32 = 0x1001B0;
+export const S_TLB_WALKS: u32 = 0x1001B8;
 /** u64: full TLB flushes */
-export const S_TLB_FLUSHES: u32 = 0x1001B8;
+export const S_TLB_FLUSHES: u32 = 0x1001C0;
 /** u64: blocks decoded by the host */
-export const S_BLOCKS_DECODED: u32 = 0x1001C0;
+export const S_BLOCKS_DECODED: u32 = 0x1001C8;
 /** u64: blocks entered */
-export const S_BLOCKS_RUN: u32 = 0x1001C8;
+export const S_BLOCKS_RUN: u32 = 0x1001D0;
 /** u64: code pages invalidated by stores (self-modifying code) */
-export const S_BLOCKS_INVALIDATED: u32 = 0x1001D0;
+export const S_BLOCKS_INVALIDATED: u32 = 0x1001D8;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x1001D8;
+export const S_EXIT_COUNTS: u32 = 0x1001E0;
 /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-export const S_FAULT_COUNTS: u32 = 0x100258;
+export const S_FAULT_COUNTS: u32 = 0x100260;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */

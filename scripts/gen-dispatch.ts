@@ -29,6 +29,7 @@ export async function generate(): Promise<{ as: string; ts: string }> {
   const byCode: Record<string, [number, number, number]> = {};
   let op = 2;
   const seen = new Map<string, number>(); // identical handler + arguments share a number
+  const handlers: (string | number)[][] = [["invalidOpcode"], ["unimplemented"]];
   for (const { family, forms } of families) {
     for (const form of forms) {
       const args = (form.args ?? []).map((a) => `, ${a}`).join("");
@@ -40,6 +41,7 @@ export async function generate(): Promise<{ as: string; ts: string }> {
         if (!imports.has(family)) imports.set(family, new Set());
         imports.get(family)!.add(h);
         cases.push(`    case ${op}: ${h}(r${args}); break;`);
+        handlers.push([h, ...(form.args ?? [])]);
         return op++;
       };
       // reg and mem share one handler number when they name the same handler
@@ -67,6 +69,10 @@ ${cases.join("\n")}
 `;
   const ts = `${HEADER}/** Code name → [handler for register operand, handler for memory operand, ends block]. */
 export const OPS: Record<string, readonly [number, number, number]> = ${JSON.stringify(byCode, null, 0).replace(/\],/g, "],\n  ")};
+/** Handler number → [handler name, constant arguments...] (what src/translate recognises). */
+export const HANDLERS: readonly (readonly [string, ...number[]])[] = [
+${handlers.map((h) => "  " + JSON.stringify(h)).join(",\n")},
+];
 /** Number of handler numbers in use. */
 export const OP_COUNT = ${op};
 `;

@@ -8,7 +8,8 @@ import {
   BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
   BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
   EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, EXIT_INTERRUPT,
-  SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW,
+  SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW, S_JIT_THRESHOLD, S_JIT_QUEUE_COUNT, BLOCK_JIT_BASE,
+  JIT_QUEUE_BASE, JIT_QUEUE_SIZE,
 } from "../layout";
 import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL } from "../priv/exception";
 import { deliverPending } from "../priv/interrupt";
@@ -21,6 +22,18 @@ import { IF } from "./flags";
 export const NO_PAGE: u32 = 0xFFFFFFFF;
 /** MODE bit 0: the code segment is 32-bit (CS.D) */
 export const MODE_D32: u32 = 1;
+
+// The translation tier (src/translate): BLOCK_JIT holds, per block, how often it was entered, or
+// JIT_QUEUED / JIT_NEVER, or JIT_COMPILED | the index of its translation in the function table the
+// core imports. A translation is called with the block's address and returns what run() does next:
+// EXIT_NONE (go on), an exit reason, or JIT_INTERPRET (run this entry in the loop below).
+export const JIT_OFF: u32 = 0xFFFFFFFF;
+export const JIT_COMPILED: u32 = 0x80000000;
+export const JIT_QUEUED: u32 = 0x7FFFFFFE;
+export const JIT_NEVER: u32 = 0x7FFFFFFF;
+export const JIT_INTERPRET: u32 = 0xFFFFFFFF;
+/** stepRecord: the block goes on with its next record */
+export const STEP_NEXT: u32 = 0x100;
 
 /** Set by handlers that need the host after the current instruction retires (I/O, HLT, ...). */
 let exitRequest: u32 = EXIT_NONE;
@@ -121,6 +134,37 @@ export function interrupt(vector: u32): void {
   if (x != EXIT_NONE) deferredExit = x;
 }
 
+/**
+ * One record executed exactly as run() executes it, for translated code (which keeps EIP and
+ * INSNS in memory around the call, and enters a block only without an interrupt shadow):
+ * STEP_NEXT when the block goes on with its next record, else what run() must do: EXIT_NONE
+ * (the block ends: stale code, an instruction to resume, an exception the core delivered) or
+ * an exit reason.
+ */
+export function stepRecord(rec: usize): u32 {
+  const e = load<u32>(S_EIP);
+  store<u32>(S_INSTR_EIP, e);
+  const next = e + load<u8>(rec, REC_LEN);
+  store<u32>(S_EIP, (load<u32>(S_MODE) & MODE_D32) != 0 ? next : next & 0xFFFF);
+  dispatch(rec);
+  const insns = load<u64>(S_INSNS);
+  if (pending) {
+    resumeRequest = false;
+    if (load<u32>(S_EXC_KIND) != KIND_FAULT) store<u64>(S_INSNS, insns + 1);
+    return takeException();
+  }
+  if (resumeRequest) {
+    resumeRequest = false;
+    store<u32>(S_BLOCK_STALE, 0);
+    store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+    return exitRequest;
+  }
+  store<u64>(S_INSNS, insns + 1);
+  if (exitRequest != EXIT_NONE) return exitRequest;
+  if (load<u32>(S_BLOCK_STALE)) { store<u32>(S_BLOCK_STALE, 0); return EXIT_NONE; }
+  return STEP_NEXT;
+}
+
 /** Execute until an exit. Returns the exit reason (also in EXIT_REASON). */
 export function run(): u32 {
   exitRequest = EXIT_NONE;
@@ -158,6 +202,29 @@ export function run(): u32 {
     store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
     store<u32>(S_CUR_BLOCK_PAGE, load<u32>(b, BLK_PHYS) >>> 12);
     store<u32>(S_CUR_BLOCK_PAGE2, load<u32>(b, BLK_PAGE2));
+    const threshold = load<u32>(S_JIT_THRESHOLD);
+    if (threshold != JIT_OFF) {
+      const bi = <u32>(b - BLOCKS_BASE) / BLK_SIZE;
+      const jit = BLOCK_JIT_BASE + (bi << 2);
+      const j = load<u32>(jit);
+      if (j & JIT_COMPILED) {
+        const x = call_indirect<u32>(j & ~JIT_COMPILED, b);
+        if (x != JIT_INTERPRET) {
+          if (x != EXIT_NONE) return exitWith(x);
+          continue;
+        }
+      } else if (j < JIT_QUEUED) {
+        const n = load<u32>(S_JIT_QUEUE_COUNT);
+        if (j >= threshold && n < (JIT_QUEUE_SIZE >> 2)) {
+          // hot: the host translates the queue when run() next returns (batched into one module)
+          store<u32>(JIT_QUEUE_BASE + (n << 2), bi);
+          store<u32>(S_JIT_QUEUE_COUNT, n + 1);
+          store<u32>(jit, JIT_QUEUED);
+        } else {
+          store<u32>(jit, j + 1);
+        }
+      }
+    }
     const count = load<u32>(b, BLK_COUNT);
     let rec: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
     const d32 = (load<u32>(S_MODE) & MODE_D32) != 0;

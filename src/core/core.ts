@@ -17,6 +17,10 @@ export interface CoreExports {
   getEflags(): number;
   withDerivedAttr(attr: number, isNull: number): number;
   setEflags(v: number): void;
+  /** for translated code (src/translate): one record as the run loop executes it */
+  stepRecord(rec: number): number;
+  jitGetCF(): number;
+  jitTestCC(cc: number): number;
   /** INS: the value the port gave (IO_STRING = 1) */
   finishStringIn(v: number): void;
 }
@@ -42,8 +46,16 @@ function coreModule(): WebAssembly.Module {
   return cachedModule;
 }
 
+/**
+ * Slots of the core's imported table: its own indirect functions (a few) fill the first ones;
+ * translations are appended after them (table.grow). Instantiation fails if the core needs more.
+ */
+const CORE_TABLE_SLOTS = 64;
+
 export interface Core {
   memory: WebAssembly.Memory;
+  /** the function table the core imports: run() calls translated blocks through it */
+  table: WebAssembly.Table;
   exports: CoreExports;
   u8: Uint8Array;
   u16: Uint16Array;
@@ -58,12 +70,18 @@ export function instantiateCore(ramBytes: number): Core {
   }
   const pages = Math.ceil((L.RAM_BASE + ramBytes) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const instance = new WebAssembly.Instance(coreModule(), { env: { memory } });
+  const module = coreModule();
+  const tableImport = WebAssembly.Module.imports(module).find((i) => i.name === "table");
+  if (!tableImport) throw new Error("core.wasm imports no function table; rebuild with `npm run build`");
+  // the core's own indirect functions fill the first slots; translations are appended after them
+  const table = new WebAssembly.Table({ element: "anyfunc", initial: CORE_TABLE_SLOTS });
+  const instance = new WebAssembly.Instance(module, { env: { memory, table } });
   const heapBase = (instance.exports.__heap_base as WebAssembly.Global | undefined)?.value as number | undefined;
   if (heapBase !== undefined && heapBase > L.STATE_BASE) throw new Error("core static data overlaps the state region");
   const buf = memory.buffer;
   return {
     memory,
+    table,
     exports: instance.exports as unknown as CoreExports,
     u8: new Uint8Array(buf),
     u16: new Uint16Array(buf),

@@ -106,6 +106,8 @@ export const STATE_FIELDS: Field[] = [
   { name: "TLB_VALID_COUNT", type: "u32", doc: "entries listed in TLB_VALID_LIST" },
   { name: "REC_NEXT", type: "u32", doc: "next free record slot" },
   { name: "BLOCK_NEXT", type: "u32", doc: "next free block header" },
+  { name: "JIT_THRESHOLD", type: "u32", doc: "translation tier: block entries before a block is queued for translation (0 = before its first run); 0xFFFFFFFF = interpreter only" },
+  { name: "JIT_QUEUE_COUNT", type: "u32", doc: "block indices waiting in JIT_QUEUE for the host to translate" },
   { name: "INSNS", type: "u64", doc: "instructions retired (also the time-stamp counter)" },
   { name: "TSC_OFFSET", type: "u64", doc: "added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it)" },
   { name: "BUDGET_END", type: "u64", doc: "run() returns EXIT_BUDGET once INSNS reaches this" },
@@ -156,6 +158,7 @@ export const MAX_RAM_BYTES = 1 << 30;
 export const BLOCK_HASH_SLOTS = 1 << 16;
 export const RECORD_SLOTS = 1 << 18;
 export const TLB_VALID_MAX = 1 << 16;
+export const JIT_QUEUE_MAX = 1 << 10;
 
 export const REGIONS: Region[] = [
   { name: "STATE", size: 0x1000, align: 0x1000, doc: "CPU state (STATE_FIELDS)" },
@@ -166,6 +169,8 @@ export const REGIONS: Region[] = [
   { name: "CODE_PAGE", size: MAX_RAM_BYTES >>> 12, align: 0x1000, doc: "u8 per machine page: 1 while decoded blocks come from it" },
   { name: "BLOCK_HASH", size: BLOCK_HASH_SLOTS * 4, align: 0x1000, doc: "u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE)" },
   { name: "BLOCKS", size: BLOCK_HASH_SLOTS * 32, align: 0x1000, doc: "block headers (BLOCK_FIELDS)" },
+  { name: "BLOCK_JIT", size: BLOCK_HASH_SLOTS * 4, align: 0x1000, doc: "u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts)" },
+  { name: "JIT_QUEUE", size: JIT_QUEUE_MAX * 4, align: 0x1000, doc: "indices of hot blocks waiting for translation" },
   { name: "RECORDS", size: RECORD_SLOTS * 32, align: 0x1000, doc: "decoded records (RECORD_FIELDS)" },
   { name: "RAM", size: 0, align: 0x100000, doc: "guest machine RAM; its size is chosen when the machine is made" },
 ];

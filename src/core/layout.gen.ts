@@ -24,11 +24,17 @@ export const L = {
   /** region: block headers (BLOCK_FIELDS) */
   BLOCKS_BASE: 0x6C2000,
   BLOCKS_SIZE: 0x200000,
+  /** region: u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts) */
+  BLOCK_JIT_BASE: 0x8C2000,
+  BLOCK_JIT_SIZE: 0x40000,
+  /** region: indices of hot blocks waiting for translation */
+  JIT_QUEUE_BASE: 0x902000,
+  JIT_QUEUE_SIZE: 0x1000,
   /** region: decoded records (RECORD_FIELDS) */
-  RECORDS_BASE: 0x8C2000,
+  RECORDS_BASE: 0x903000,
   RECORDS_SIZE: 0x800000,
   /** region: guest machine RAM; its size is chosen when the machine is made */
-  RAM_BASE: 0x1100000,
+  RAM_BASE: 0x1200000,
   /** u32[8]: general registers, ModRM order EAX ECX EDX EBX ESP EBP ESI EDI */
   S_GPR: 0x100000,
   /** u32: instruction pointer (offset in CS) */
@@ -151,30 +157,34 @@ export const L = {
   S_REC_NEXT: 0x100180,
   /** u32: next free block header */
   S_BLOCK_NEXT: 0x100184,
+  /** u32: translation tier: block entries before a block is queued for translation (0 = before its first run); 0xFFFFFFFF = interpreter only */
+  S_JIT_THRESHOLD: 0x100188,
+  /** u32: block indices waiting in JIT_QUEUE for the host to translate */
+  S_JIT_QUEUE_COUNT: 0x10018C,
   /** u64: instructions retired (also the time-stamp counter) */
-  S_INSNS: 0x100188,
+  S_INSNS: 0x100190,
   /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-  S_TSC_OFFSET: 0x100190,
+  S_TSC_OFFSET: 0x100198,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x100198,
+  S_BUDGET_END: 0x1001A0,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x1001A0,
+  S_TLB_HITS: 0x1001A8,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x1001A8,
+  S_TLB_MISSES: 0x1001B0,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x1001B0,
+  S_TLB_WALKS: 0x1001B8,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x1001B8,
+  S_TLB_FLUSHES: 0x1001C0,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x1001C0,
+  S_BLOCKS_DECODED: 0x1001C8,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x1001C8,
+  S_BLOCKS_RUN: 0x1001D0,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x1001D0,
+  S_BLOCKS_INVALIDATED: 0x1001D8,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x1001D8,
+  S_EXIT_COUNTS: 0x1001E0,
   /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-  S_FAULT_COUNTS: 0x100258,
+  S_FAULT_COUNTS: 0x100260,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */

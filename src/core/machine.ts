@@ -4,6 +4,7 @@ import { L } from "./layout.gen.ts";
 import { instantiateCore, type Core } from "./core.ts";
 import { BlockDecoder } from "../decode/decoder.ts";
 import { EXIT_REASONS } from "./layout-table.ts";
+import { Translator, JIT_OFF } from "../translate/translator.ts";
 
 export type ExitName = (typeof EXIT_REASONS)[number];
 
@@ -13,10 +14,22 @@ export interface PortDevice {
   write(port: number, size: number, value: number): void;
 }
 
+export type Engine = "interp" | "jit";
+
 export interface MachineOptions {
   /** guest RAM in bytes (default 32 MiB) */
   ramBytes?: number;
+  /**
+   * interp: the interpreter only; jit: hot blocks translated to Wasm (src/translate). Default:
+   * $XENOLITH_ENGINE, else interp.
+   */
+  engine?: Engine;
+  /** jit: block entries before translation, 0 = translate every block before it runs
+   * (default: $XENOLITH_JIT_THRESHOLD, else DEFAULT_JIT_THRESHOLD) */
+  jitThreshold?: number;
 }
+
+export const DEFAULT_JIT_THRESHOLD = 50;
 
 /** instructions per core run() call (see Machine.run) */
 const SLICE = 1n << 20n;
@@ -37,6 +50,24 @@ export class Machine {
     this.decoder = new BlockDecoder(this.core);
     this.u32[L.S_RAM_SIZE >> 2] = this.ramBytes;
     this.u32[L.S_CUR_BLOCK_PAGE2 >> 2] = 0xffffffff;
+    const env = typeof process !== "undefined" ? process.env : {};
+    const engine = opts.engine ?? (env.XENOLITH_ENGINE as Engine | undefined) ?? "interp";
+    const threshold = opts.jitThreshold ?? (env.XENOLITH_JIT_THRESHOLD !== undefined ? Number(env.XENOLITH_JIT_THRESHOLD) : DEFAULT_JIT_THRESHOLD);
+    this.useEngine(engine, threshold);
+  }
+
+  /** the translation tier, when the engine is jit */
+  translator?: Translator;
+
+  get engine(): Engine { return this.translator ? "jit" : "interp"; }
+
+  /** Select the engine (may be changed between runs). */
+  useEngine(engine: Engine, jitThreshold = DEFAULT_JIT_THRESHOLD): void {
+    if (engine !== "interp" && engine !== "jit") throw new Error(`unknown engine ${engine} (interp or jit)`);
+    this.translator?.disable();
+    this.translator = undefined;
+    this.u32[L.S_JIT_THRESHOLD >> 2] = JIT_OFF;
+    if (engine === "jit") this.translator = new Translator(this.core, jitThreshold);
   }
 
   get u8(): Uint8Array { return this.core.u8; }
@@ -127,11 +158,14 @@ export class Machine {
       const sliceEnd = end - now > SLICE ? now + SLICE : end;
       this.core.dv.setBigUint64(L.S_BUDGET_END, sliceEnd, true);
       const reason = EXIT_REASONS[this.core.exports.run()];
+      // hot blocks queued during the run are translated before the queue's indices can go stale
+      this.translator?.serveQueue();
       switch (reason) {
         case "BUDGET":
           continue;
         case "DECODE_MISS":
-          this.decoder.decodeMiss();
+          // the new block is always BLOCK_NEXT - 1 (also after a flush)
+          if (this.decoder.decodeMiss()) this.translator?.blockDecoded(this.field(L.S_BLOCK_NEXT) - 1);
           continue;
         case "IO":
           this.serveIo();

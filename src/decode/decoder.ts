@@ -132,6 +132,7 @@ export class BlockDecoder {
     u32[L.S_REC_NEXT >> 2] = first + count;
     const bi = u32[L.S_BLOCK_NEXT >> 2];
     u32[L.S_BLOCK_NEXT >> 2] = bi + 1;
+    u32[(L.BLOCK_JIT_BASE >> 2) + bi] = 0; // a reused header starts cold (no stale translation)
     const b = L.BLOCKS_BASE + bi * L.BLK_SIZE;
     const gen = (mpn: number) => u32[(L.PAGE_GEN_BASE >> 2) + mpn];
     u32[(b + L.BLK_PHYS) >> 2] = ma;

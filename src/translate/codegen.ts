@@ -1,0 +1,652 @@
+// Code generation: one decoded block → one Wasm function `(block: i32) -> i32` that does exactly
+// what the core's run loop does with the block's records (assembly/exec/run.ts), and returns what
+// run() does next: EXIT_NONE, an exit reason, or JIT_INTERPRET.
+//
+// - The hot simple records (32-bit MOV/LEA/ALU/INC/DEC/NEG/NOT/CMP/TEST, Jcc/JMP/CALL/RET,
+//   PUSH/POP) are inlined with the interpreter's semantics: general registers in locals, the lazy
+//   flags in locals (same fields as assembly/exec/flags.ts), memory through the inline TLB check of
+//   assembly/mmu/access.ts's fast paths.
+// - Every other record, and every inlined record whose fast path does not apply (segment not flat
+//   enough, TLB miss, page-crossing access, store into a code page, branch beyond the CS limit), is
+//   executed by the core's own stepRecord(record): the state is written back first and reloaded
+//   after, so faults, exits and self-modifying code behave exactly as in the interpreter.
+// - Counters stay exact: INSNS per record, TLB_HITS per fast access (and per block fetch when the
+//   block loops inside the function), BLOCKS_RUN per iteration.
+import { L } from "../core/layout.gen.ts";
+import { FunctionBody, I32, I64, Op } from "./wasm.ts";
+import type { BlockInfo, RecordInfo } from "./region.ts";
+
+// Constants of the core (the AssemblyScript files named beside each group).
+// assembly/exec/run.ts
+export const JIT_INTERPRET = 0xffffffff;
+const STEP_NEXT = 0x100;
+const EXIT_NONE = 0;
+// assembly/exec/flags.ts
+const CF = 1, IF = 1 << 9;
+const ARITH = 0x8d5; // CF PF AF ZF SF OF
+const LAZY_ADD = 0, LAZY_SUB = 2, LAZY_LOGIC = 4;
+// assembly/state.ts SEG_ATTR derived bits
+const ATTR_DB = 1 << 14, ATTR_FAST_READ = 1 << 17, ATTR_FAST_WRITE = 1 << 18;
+// assembly/mmu/tlb.ts
+const TLB_VALID = 1, TLB_USER = 2, TLB_WRITE_SUP = 4, TLB_WRITE_USER = 8, TLB_NOCODE = 16;
+// assembly/exec/operand.ts
+const RF_A16 = 1 << 1;
+const NO_REG = 8;
+const SR_SS = 2, SR_CS = 1, R_ESP = 4;
+// ALU kinds (src/decode/forms/form.ts ALU, alu.ts TEST = 8; unary INC 0 DEC 1 NEG 2 NOT 3)
+const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
+const INC = 0, DEC = 1, NEG = 2, NOT = 3;
+
+/** Function indices of the core's entry points imported by a translation module. */
+export interface CoreImports {
+  stepRecord: number;
+  getCF: number;
+  testCC: number;
+}
+
+/** What the lazy-flags locals hold, known while generating (null: the state in memory is current). */
+interface Lazy {
+  op: number;
+  /** CF is lazy (else it was materialised into FLAGS, as INC and DEC do) */
+  cfLazy: boolean;
+}
+
+/** The inlined form of a record, or null (executed by stepRecord). */
+type Plan =
+  | { k: "movRR" } | { k: "movRI" } | { k: "load" } | { k: "store" } | { k: "storeImm" } | { k: "lea" }
+  | { k: "aluRR"; op: number } | { k: "aluRI"; op: number } | { k: "aluRM"; op: number }
+  | { k: "aluMR"; op: number } | { k: "aluMI"; op: number } | { k: "unaryR"; op: number }
+  | { k: "jmp" } | { k: "jcc" } | { k: "call" } | { k: "ret"; imm: number }
+  | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
+
+const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
+
+/** Decide how record `r` is translated (`last`: it is the block's final record). */
+export function plan(r: RecordInfo, last: boolean): Plan | null {
+  const [h, a0, a1] = [r.handler, r.args[0], r.args[1]];
+  const mem = r.base <= NO_REG && r.index <= NO_REG && !(r.flags & RF_A16);
+  const gpr = (x: number) => x < 8;
+  switch (h) {
+    case "nop": return { k: "nop" };
+    case "movRR": return a0 === 4 && gpr(r.r0) && gpr(r.r1) ? { k: "movRR" } : null;
+    case "movRI": return a0 === 4 && gpr(r.r0) ? { k: "movRI" } : null;
+    case "movMR_or_RM":
+      if (a0 !== 4 || !mem) return null;
+      if (r.r0 === 0xff) return gpr(r.r1) ? { k: "store" } : null;
+      return gpr(r.r0) ? { k: "load" } : null;
+    case "movMI": return a0 === 4 && mem ? { k: "storeImm" } : null;
+    case "lea": return a0 === 4 && mem && gpr(r.r0) ? { k: "lea" } : null;
+    case "aluRR": return a1 === 4 && INLINE_ALU.has(a0) && gpr(r.r0) && gpr(r.r1) ? { k: "aluRR", op: a0 } : null;
+    case "aluRI": return a1 === 4 && INLINE_ALU.has(a0) && gpr(r.r0) ? { k: "aluRI", op: a0 } : null;
+    case "aluRM": return a1 === 4 && INLINE_ALU.has(a0) && gpr(r.r0) && mem ? { k: "aluRM", op: a0 } : null;
+    case "aluMR": return a1 === 4 && INLINE_ALU.has(a0) && gpr(r.r1) && mem ? { k: "aluMR", op: a0 } : null;
+    case "aluMI": return a1 === 4 && INLINE_ALU.has(a0) && mem ? { k: "aluMI", op: a0 } : null;
+    case "unaryR": return a1 === 4 && gpr(r.r0) ? { k: "unaryR", op: a0 } : null;
+    case "pushR": return a0 === 4 && gpr(r.r0) ? { k: "pushR" } : null;
+    case "pushI": return a0 === 4 ? { k: "pushI" } : null;
+    case "popR": return a0 === 4 && gpr(r.r0) ? { k: "popR" } : null;
+    // control transfers end their block: inlined only as its last record
+    case "jmpRel": return a0 === 4 && last ? { k: "jmp" } : null;
+    case "jcc": return a0 === 4 && last ? { k: "jcc" } : null;
+    case "callRel": return a0 === 4 && last ? { k: "call" } : null;
+    case "retNear": return a0 === 4 && last ? { k: "ret", imm: a1 ? r.imm & 0xffff : 0 } : null;
+    default: return null;
+  }
+}
+
+/** Registers an inlined record writes (they are written back to memory at every exit). */
+function written(p: Plan, r: RecordInfo): number[] {
+  switch (p.k) {
+    case "movRR": case "movRI": case "load": case "lea": case "unaryR": return [r.r0];
+    case "aluRR": case "aluRI": case "aluRM": return p.op === CMP || p.op === TEST ? [] : [r.r0];
+    case "pushR": case "pushI": case "call": case "ret": return [R_ESP];
+    case "popR": return [R_ESP, r.r0];
+    default: return [];
+  }
+}
+
+export interface Translation {
+  body: FunctionBody;
+  /** records inlined / executed through stepRecord */
+  inlined: number;
+  stepped: number;
+  /** the block branches to its own start inside the function */
+  loops: boolean;
+}
+
+/** Generate the function for `block`. */
+export function translateBlock(block: BlockInfo, imports: CoreImports): Translation {
+  return new BlockGen(block, imports).generate();
+}
+
+class BlockGen {
+  private readonly f = new FunctionBody([I32], [I32]);
+  private readonly g: number[] = [];
+  private readonly eip0: number;
+  private readonly insns: number;
+  private readonly budget: number;
+  private readonly hits: number;
+  private readonly runs: number;
+  private readonly slow: number;
+  private readonly la: number;
+  private readonly lb: number;
+  private readonly lres: number;
+  private readonly t: number[];
+  private readonly plans: (Plan | null)[];
+  private readonly spill: number[];
+  private readonly readNeed: number;
+  private readonly writeNeed: number;
+  private lazy: Lazy | null = null;
+  private dirty = false;
+  private inlined = 0;
+  private stepped = 0;
+
+  constructor(private readonly block: BlockInfo, private readonly imp: CoreImports) {
+    const f = this.f;
+    for (let i = 0; i < 8; i++) this.g.push(f.local(I32));
+    this.eip0 = f.local(I32);
+    this.insns = f.local(I64);
+    this.budget = f.local(I64);
+    this.hits = f.local(I32);
+    this.runs = f.local(I32);
+    this.slow = f.local(I32);
+    this.la = f.local(I32);
+    this.lb = f.local(I32);
+    this.lres = f.local(I32);
+    this.t = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+    const n = block.records.length;
+    this.plans = block.records.map((r, i) => plan(r, i === n - 1));
+    const w = new Set<number>();
+    block.records.forEach((r, i) => { const p = this.plans[i]; if (p) for (const x of written(p, r)) w.add(x); });
+    this.spill = [...w].sort();
+    // the block's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
+    const user = ((block.mode >> 1) & 3) === 3;
+    this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
+    this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
+  }
+
+  generate(): Translation {
+    const { f, block } = this;
+    const recs = block.records;
+    const n = recs.length;
+    // Entry. A stale-block flag left by an earlier exit, an interrupt shadow (which ends the block
+    // after its first instruction) or a budget ending inside the block make the interpreter's
+    // per-record checks matter: let it run this entry.
+    f.load32At(L.S_BLOCK_STALE).load32At(L.S_INTR_SHADOW).op(Op.i32_or).if().i32(JIT_INTERPRET).ret().end();
+    f.load64At(L.S_INSNS).set(this.insns);
+    f.load64At(L.S_BUDGET_END).set(this.budget);
+    this.budgetEndsInside().if().i32(JIT_INTERPRET).ret().end();
+    f.load32At(L.S_EIP).set(this.eip0);
+    this.loadGprs();
+    f.loop();
+    for (let i = 0; i < n; i++) {
+      const p = this.plans[i];
+      if (p) { this.inlined++; this.inline(p, recs[i], i); } else { this.stepped++; this.step(recs[i], i); }
+    }
+    // The last record did not leave the function: the block is over, the run loop goes on.
+    const last = recs[n - 1];
+    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.exit(() => this.eipAt(last.offset + last.len));
+    f.end(); // loop
+    f.op(Op.unreachable);
+    return { body: f, inlined: this.inlined, stepped: this.stepped, loops: this.loops };
+  }
+
+  private loops = false;
+
+  // ---- state in locals ↔ memory ----
+
+  private gprAddr(r: number): number { return L.S_GPR + 4 * r; }
+  private loadGprs(): void {
+    for (let r = 0; r < 8; r++) this.f.load32At(this.gprAddr(r)).set(this.g[r]);
+  }
+  private spillGprs(): void {
+    for (const r of this.spill) this.f.i32(0).get(this.g[r]).mem(Op.i32_store, this.gprAddr(r), 2);
+  }
+  private store32(addr: number, value: () => void): void {
+    this.f.i32(0); value(); this.f.mem(Op.i32_store, addr, 2);
+  }
+  private flushLazy(): void {
+    const { f, lazy } = this;
+    if (!lazy || !this.dirty) return;
+    this.store32(L.S_LAZY_OP, () => f.i32(lazy.op));
+    this.store32(L.S_LAZY_A, () => f.get(this.la));
+    this.store32(L.S_LAZY_B, () => f.get(this.lb));
+    this.store32(L.S_LAZY_RES, () => f.get(this.lres));
+    this.store32(L.S_LAZY_SIZE, () => f.i32(31));
+    this.store32(L.S_FLAGS_LAZY, () => f.i32(lazy.cfLazy ? ARITH : ARITH & ~CF));
+  }
+  /** Add the counted TLB hits and block entries to memory. */
+  private flushCounters(): void {
+    const { f } = this;
+    for (const [local, addr] of [[this.hits, L.S_TLB_HITS], [this.runs, L.S_BLOCKS_RUN]]) {
+      f.i32(0).load64At(addr).get(local).op(Op.i64_extend_i32_u).op(Op.i64_add).mem(Op.i64_store, addr, 3);
+      f.i32(0).set(local);
+    }
+  }
+  /** push EIP at block offset `off` */
+  private eipAt(off: number): void {
+    this.f.get(this.eip0);
+    if (off) this.f.i32(off).op(Op.i32_add);
+  }
+  /** INSNS := entry count + `k` */
+  private storeInsns(k: number): void {
+    const { f } = this;
+    f.i32(0).get(this.insns);
+    if (k) f.i64(BigInt(k)).op(Op.i64_add);
+    f.mem(Op.i64_store, L.S_INSNS, 3);
+  }
+  /** push 1 when INSNS + (records - 1) reaches BUDGET_END (run.ts would stop inside the block) */
+  private budgetEndsInside(): FunctionBody {
+    const { f } = this;
+    f.get(this.insns);
+    const n = this.block.records.length;
+    if (n > 1) f.i64(BigInt(n - 1)).op(Op.i64_add);
+    return f.get(this.budget).op(Op.i64_ge_u);
+  }
+
+  /** Leave the function after the whole block retired; EIP := `eip()`. */
+  private exit(eip: () => void): void {
+    const { f } = this;
+    const recs = this.block.records;
+    const last = recs[recs.length - 1];
+    this.spillGprs();
+    this.flushLazy();
+    f.i32(0); eip(); f.mem(Op.i32_store, L.S_EIP, 2);
+    this.store32(L.S_INSTR_EIP, () => this.eipAt(last.offset));
+    this.storeInsns(recs.length);
+    this.flushCounters();
+    f.i32(EXIT_NONE).ret();
+  }
+
+  // ---- records through the core ----
+
+  /**
+   * Execute record `i` with the core's stepRecord: write the state back, call, return what it
+   * says unless the block goes on, then reload. (`i` retired records precede it.)
+   */
+  private step(r: RecordInfo, i: number): void {
+    const { f } = this;
+    const last = i === this.block.records.length - 1;
+    this.spillGprs();
+    this.flushLazy();
+    this.store32(L.S_EIP, () => this.eipAt(r.offset));
+    this.storeInsns(i);
+    this.flushCounters();
+    f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
+    f.if().get(this.t[0]).ret().end();
+    if (last) { f.i32(EXIT_NONE).ret(); return; }
+    this.loadGprs();
+    // EIP as the interpreter continues: the next record runs at the EIP the handler left
+    f.load32At(L.S_EIP);
+    if (r.offset + r.len) f.i32(r.offset + r.len).op(Op.i32_sub);
+    f.set(this.eip0);
+    f.i32(1).set(this.slow);
+    this.lazy = null;
+    this.dirty = false;
+  }
+
+  /**
+   * An inlined record with a fast path: `fast` emits checks that branch to depth `slowDepth()`
+   * when they fail, then the record's effects. On failure the whole record runs in stepRecord.
+   * `lazyAfter` is the flag state both paths leave.
+   */
+  private withFallback(r: RecordInfo, i: number, fast: () => void, lazyAfter: Lazy | null | "same"): void {
+    const { f } = this;
+    const before = { lazy: this.lazy, dirty: this.dirty };
+    f.block(); // $done
+    f.block(); // $slow
+    fast();
+    f.br(1); // to $done
+    f.end();
+    // slow path: the state as before this record
+    this.lazy = before.lazy;
+    this.dirty = before.dirty;
+    const stepped = this.stepped;
+    this.step(r, i);
+    this.stepped = stepped;
+    if (lazyAfter !== "same" && lazyAfter) {
+      // the handler left the same lazy state in memory that the fast path keeps in locals
+      f.load32At(L.S_LAZY_A).set(this.la);
+      f.load32At(L.S_LAZY_B).set(this.lb);
+      f.load32At(L.S_LAZY_RES).set(this.lres);
+    }
+    f.end(); // $done
+    if (lazyAfter === "same") {
+      // the slow path flushed the flags and the handler kept them: the locals still hold them
+      this.lazy = before.lazy;
+      this.dirty = before.dirty;
+    } else {
+      this.lazy = lazyAfter;
+      this.dirty = lazyAfter !== null;
+    }
+  }
+
+  // ---- effective addresses and the inline TLB check (mmu/access.ts fast paths) ----
+
+  /** push the effective address of the memory operand (32-bit addressing) */
+  private ea(r: RecordInfo): void {
+    const { f } = this;
+    f.i32(r.disp);
+    if (r.base < NO_REG) f.get(this.g[r.base]).op(Op.i32_add);
+    if (r.index < NO_REG) {
+      f.get(this.g[r.index]);
+      if (r.scale) f.i32(r.scale).op(Op.i32_shl);
+      f.op(Op.i32_add);
+    }
+  }
+
+  /**
+   * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
+   * machine address. Branches out to $slow (depth `slowDepth`) on failure.
+   * segRead/segWrite: attr fast bit, off <= limit, limit - off >= 3; then the TLB entry with the
+   * rights `need`, and no page crossing.
+   */
+  private checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
+    const { f, t } = this;
+    const bits = (write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (stack ? ATTR_DB : 0);
+    f.load32At(L.S_SEG_ATTR + 4 * seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_ne).brIf(slowDepth);
+    f.load32At(L.S_SEG_LIMIT + 4 * seg).tee(t[2]).get(t[1]).op(Op.i32_lt_u).brIf(slowDepth);
+    f.get(t[2]).get(t[1]).op(Op.i32_sub).i32(3).op(Op.i32_lt_u).brIf(slowDepth);
+    // lin
+    f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
+    f.get(t[3]).i32(0xfff).op(Op.i32_and).i32(0xffc).op(Op.i32_gt_u).brIf(slowDepth);
+    const need = write ? this.writeNeed : this.readNeed;
+    f.get(t[3]).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
+    f.i32(need).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(slowDepth);
+    f.get(t[2]).i32(0xfffff000 | 0).op(Op.i32_and).get(t[3]).i32(0xfff).op(Op.i32_and).op(Op.i32_or).set(t[2]);
+  }
+  private countHits(n: number): void {
+    this.f.get(this.hits).i32(n).op(Op.i32_add).set(this.hits);
+  }
+  /** push the 4 bytes at machine address t[2] */
+  private loadRam(): void { this.f.get(this.t[2]).mem(Op.i32_load, L.RAM_BASE, 2); }
+  /** store `value` at machine address t[2] */
+  private storeRam(value: () => void): void {
+    this.f.get(this.t[2]); value(); this.f.mem(Op.i32_store, L.RAM_BASE, 2);
+  }
+
+  // ---- flags ----
+
+  /** Record an ALU result in the lazy locals (flags.ts setLazy). a/b/res pushed by the callbacks. */
+  private setLazy(op: number, a: () => void, b: () => void, res: number): void {
+    a(); this.f.set(this.la);
+    b(); this.f.set(this.lb);
+    this.f.get(res).set(this.lres);
+    this.lazy = { op, cfLazy: true };
+    this.dirty = true;
+  }
+
+  /** push CF (0/1) of the current state */
+  private cf(): void {
+    const { f, lazy } = this;
+    if (!lazy) { f.call(this.imp.getCF); return; }
+    if (!lazy.cfLazy) { f.load32At(L.S_FLAGS).i32(CF).op(Op.i32_and); return; }
+    switch (lazy.op) {
+      case LAZY_ADD: f.get(this.lres).get(this.la).op(Op.i32_lt_u); return;
+      case LAZY_SUB: f.get(this.la).get(this.lb).op(Op.i32_lt_u); return;
+      default: f.i32(0);
+    }
+  }
+  private zf(): void { this.f.get(this.lres).op(Op.i32_eqz); }
+  private sf(): void { this.f.get(this.lres).i32(31).op(Op.i32_shr_u); }
+  private of(): void {
+    const { f, la, lb, lres } = this;
+    switch (this.lazy!.op) {
+      case LAZY_ADD:
+        f.get(la).get(lres).op(Op.i32_xor).get(lb).get(lres).op(Op.i32_xor).op(Op.i32_and);
+        break;
+      case LAZY_SUB:
+        f.get(la).get(lb).op(Op.i32_xor).get(la).get(lres).op(Op.i32_xor).op(Op.i32_and);
+        break;
+      default: f.i32(0); return;
+    }
+    f.i32(31).op(Op.i32_shr_u);
+  }
+  private pf(): void {
+    this.f.get(this.lres).i32(0xff).op(Op.i32_and).op(Op.i32_popcnt).i32(1).op(Op.i32_and).i32(1).op(Op.i32_xor);
+  }
+
+  /** push 1 when condition `cc` holds (flags.ts testCC) */
+  private condition(cc: number): void {
+    const { f, lazy } = this;
+    if (!lazy) { f.i32(cc).call(this.imp.testCC); return; }
+    if (lazy.op === LAZY_SUB && lazy.cfLazy) {
+      // after SUB/CMP: the SDM's unsigned/signed comparisons of the operands
+      const cmp: Record<number, number> = { 2: Op.i32_lt_u, 3: Op.i32_ge_u, 6: Op.i32_le_u, 7: Op.i32_gt_u, 12: Op.i32_lt_s, 13: Op.i32_ge_s, 14: Op.i32_le_s, 15: Op.i32_gt_s };
+      if (cmp[cc] !== undefined) { f.get(this.la).get(this.lb).op(cmp[cc]); return; }
+    }
+    switch (cc >> 1) {
+      case 0: this.of(); break;
+      case 1: this.cf(); break;
+      case 2: this.zf(); break;
+      case 3: this.cf(); this.zf(); f.op(Op.i32_or); break;
+      case 4: this.sf(); break;
+      case 5: this.pf(); break;
+      case 6: this.sf(); this.of(); f.op(Op.i32_xor); break;
+      default: this.zf(); this.sf(); this.of(); f.op(Op.i32_xor); f.op(Op.i32_or); break;
+    }
+    if (cc & 1) f.op(Op.i32_eqz);
+  }
+
+  // ---- inlined records ----
+
+  private inline(p: Plan, r: RecordInfo, i: number): void {
+    const { f, g, t } = this;
+    switch (p.k) {
+      case "nop": return;
+      case "movRR": f.get(g[r.r1]).set(g[r.r0]); return;
+      case "movRI": f.i32(r.imm).set(g[r.r0]); return;
+      case "lea": this.ea(r); f.set(g[r.r0]); return;
+      case "aluRR": this.alu(p.op, r.r0, () => f.get(g[r.r1])); return;
+      case "aluRI": this.alu(p.op, r.r0, () => f.i32(r.imm)); return;
+      case "unaryR": this.unary(p.op, r.r0); return;
+      case "load":
+        this.withFallback(r, i, () => {
+          this.ea(r); f.set(t[1]);
+          this.checkAccess(r.seg, false, 0);
+          this.loadRam(); f.set(g[r.r0]);
+          this.countHits(1);
+        }, "same");
+        return;
+      case "store": case "storeImm":
+        this.withFallback(r, i, () => {
+          this.ea(r); f.set(t[1]);
+          this.checkAccess(r.seg, true, 0);
+          this.storeRam(() => (p.k === "store" ? f.get(g[r.r1]) : f.i32(r.imm)));
+          this.countHits(1);
+        }, "same");
+        return;
+      case "aluRM": {
+        const after = this.aluLazy(p.op);
+        this.withFallback(r, i, () => {
+          this.ea(r); f.set(t[1]);
+          this.checkAccess(r.seg, false, 0);
+          this.loadRam(); f.set(t[0]);
+          this.countHits(1);
+          this.alu(p.op, r.r0, () => f.get(t[0]));
+        }, after);
+        return;
+      }
+      case "aluMR": case "aluMI": {
+        const after = this.aluLazy(p.op);
+        const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : f.i32(r.imm));
+        const rmw = p.op !== CMP && p.op !== TEST;
+        this.withFallback(r, i, () => {
+          this.ea(r); f.set(t[1]);
+          // read-modify-write checks the write first (access.ts readForWrite), then reads
+          this.checkAccess(r.seg, rmw, 0);
+          this.loadRam(); f.set(t[0]);
+          this.aluValue(p.op, () => f.get(t[0]), src);
+          if (rmw) { this.storeRam(() => f.get(this.lres)); this.countHits(2); } else this.countHits(1);
+        }, after);
+        return;
+      }
+      case "pushR": case "pushI":
+        this.withFallback(r, i, () => {
+          // push: the value before ESP moves (PUSH ESP pushes the old ESP)
+          if (p.k === "pushR") f.get(g[r.r0]); else f.i32(r.imm);
+          f.set(t[0]);
+          f.get(g[R_ESP]).i32(4).op(Op.i32_sub).set(t[1]);
+          this.checkAccess(SR_SS, true, 0, true);
+          this.storeRam(() => f.get(t[0]));
+          f.get(t[1]).set(g[R_ESP]);
+          this.countHits(1);
+        }, "same");
+        return;
+      case "popR":
+        this.withFallback(r, i, () => {
+          f.get(g[R_ESP]).set(t[1]);
+          this.checkAccess(SR_SS, false, 0, true);
+          this.loadRam(); f.set(t[0]);
+          f.get(g[R_ESP]).i32(4).op(Op.i32_add).set(g[R_ESP]);
+          f.get(t[0]).set(g[r.r0]); // POP ESP: the popped value wins
+          this.countHits(1);
+        }, "same");
+        return;
+      case "jmp": case "jcc": this.branch(p, r, i); return;
+      case "call": this.call(r, i); return;
+      case "ret": this.ret(p.imm, r, i); return;
+    }
+  }
+
+  /** The lazy state an ALU op leaves (null for none). */
+  private aluLazy(op: number): Lazy {
+    return { op: op === ADD ? LAZY_ADD : op === SUB || op === CMP ? LAZY_SUB : LAZY_LOGIC, cfLazy: true };
+  }
+
+  /** dst := dst op src on registers (alu.ts alu() with size 4) */
+  private alu(op: number, dst: number, src: () => void): void {
+    const { f, g } = this;
+    this.aluValue(op, () => f.get(g[dst]), src);
+    if (op !== CMP && op !== TEST) f.get(this.lres).set(g[dst]);
+  }
+
+  /** Compute a op b into lres and set the lazy flags locals. */
+  private aluValue(op: number, a: () => void, b: () => void): void {
+    const { f, t } = this;
+    const tmp = t[3];
+    a(); b();
+    switch (op) {
+      case ADD: f.op(Op.i32_add); break;
+      case OR: f.op(Op.i32_or); break;
+      case AND: case TEST: f.op(Op.i32_and); break;
+      case XOR: f.op(Op.i32_xor); break;
+      default: f.op(Op.i32_sub); break; // SUB, CMP
+    }
+    f.set(tmp);
+    if (op === ADD || op === SUB || op === CMP) {
+      this.setLazy(op === ADD ? LAZY_ADD : LAZY_SUB, a, b, tmp);
+    } else {
+      this.setLazy(LAZY_LOGIC, () => f.i32(0), () => f.i32(0), tmp);
+    }
+  }
+
+  /** INC DEC NEG NOT on a 32-bit register (alu.ts unary) */
+  private unary(op: number, reg: number): void {
+    const { f, g, t } = this;
+    const r = g[reg];
+    if (op === NOT) { f.get(r).i32(-1).op(Op.i32_xor).set(r); return; }
+    if (op === NEG) {
+      f.i32(0).get(r).op(Op.i32_sub).set(t[3]);
+      f.get(r).set(t[0]);
+      this.setLazy(LAZY_SUB, () => f.i32(0), () => f.get(t[0]), t[3]);
+      f.get(t[3]).set(r);
+      return;
+    }
+    // INC/DEC keep CF: materialise it into FLAGS first (flags.ts setLazyKeepCF)
+    if (!this.lazy || this.lazy.cfLazy) {
+      f.i32(0).load32At(L.S_FLAGS).i32(~CF).op(Op.i32_and);
+      this.cf();
+      f.op(Op.i32_or).mem(Op.i32_store, L.S_FLAGS, 2);
+    }
+    f.get(r).set(t[0]);
+    f.get(r).i32(1).op(op === INC ? Op.i32_add : Op.i32_sub).tee(t[3]).set(r);
+    this.setLazy(op === INC ? LAZY_ADD : LAZY_SUB, () => f.get(t[0]), () => f.i32(1), t[3]);
+    this.lazy = { op: op === INC ? LAZY_ADD : LAZY_SUB, cfLazy: false };
+  }
+
+  /** JMP rel / Jcc rel as the block's last record. */
+  private branch(p: Plan, r: RecordInfo, i: number): void {
+    const { f, t } = this;
+    const next = r.offset + r.len;
+    const rel = (next + r.imm2) | 0;
+    const selfLoop = rel === 0 && this.plans.every((q) => q !== null);
+    if (p.k === "jcc") { this.condition(r.cc); f.if(); }
+    // taken: target within the CS limit (control.ts branch), else the handler raises #GP
+    f.block(); // $slow
+    this.eipAt(next); f.i32(r.imm2).op(Op.i32_add).set(t[1]);
+    f.get(t[1]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
+    if (selfLoop) this.backEdge(p.k === "jcc" ? 3 : 2);
+    this.exit(() => f.get(t[1]));
+    f.end();
+    this.step(r, i); // returns
+    if (p.k === "jcc") {
+      f.end();
+      this.exit(() => this.eipAt(next));
+    }
+  }
+
+  /**
+   * The block branches to its own start: go round again inside the function when the run loop
+   * would find this same block and run all of it — no fallback ran in this pass, the budget does
+   * not end inside the next pass, no interrupt is waiting (run.ts, top of its loop).
+   */
+  private backEdge(toLoop: number): void {
+    const { f } = this;
+    const n = this.block.records.length;
+    this.loops = true;
+    f.block(); // $leave
+    f.get(this.slow).brIf(0);
+    f.get(this.insns).i64(BigInt(n)).op(Op.i64_add).set(this.insns);
+    this.budgetEndsInside().if();
+    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).br(1);
+    f.end();
+    f.load32At(L.S_INTR_PENDING).op(Op.i32_eqz).op(Op.i32_eqz);
+    f.load32At(L.S_FLAGS).i32(IF).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_eqz).op(Op.i32_and);
+    f.if();
+    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).br(1);
+    f.end();
+    // the run loop's findBlock (one TLB hit for the fetch) and block entry
+    this.flushLazy();
+    this.countHits(1);
+    f.get(this.runs).i32(1).op(Op.i32_add).set(this.runs);
+    f.br(toLoop); // out of $leave, $slow (and the jcc's if) to the function's loop
+    f.end();
+  }
+
+  /** CALL rel as the block's last record. */
+  private call(r: RecordInfo, i: number): void {
+    const { f, g, t } = this;
+    const next = r.offset + r.len;
+    f.block(); // $slow
+    this.eipAt(next); f.set(t[0]);
+    f.get(t[0]).i32(r.imm2).op(Op.i32_add).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
+    f.get(g[R_ESP]).i32(4).op(Op.i32_sub).set(t[1]);
+    this.checkAccess(SR_SS, true, 0, true);
+    this.storeRam(() => f.get(t[0]));
+    f.get(t[1]).set(g[R_ESP]);
+    this.countHits(1);
+    this.exit(() => f.get(t[0]).i32(r.imm2).op(Op.i32_add));
+    f.end();
+    this.step(r, i);
+  }
+
+  /** RET / RET imm16 as the block's last record. */
+  private ret(imm: number, r: RecordInfo, i: number): void {
+    const { f, g, t } = this;
+    f.block(); // $slow
+    f.get(g[R_ESP]).set(t[1]);
+    this.checkAccess(SR_SS, false, 0, true);
+    this.loadRam(); f.set(t[0]);
+    f.get(t[0]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
+    f.get(g[R_ESP]).i32(4 + imm).op(Op.i32_add).set(g[R_ESP]);
+    this.countHits(1);
+    this.exit(() => f.get(t[0]));
+    f.end();
+    this.step(r, i);
+  }
+}
+
+function isBranch(p: Plan): boolean {
+  return p.k === "jmp" || p.k === "jcc" || p.k === "call" || p.k === "ret";
+}

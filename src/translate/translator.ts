@@ -1,0 +1,120 @@
+// The translation tier's host side: takes the blocks the core queued as hot (or every block as it
+// is decoded, with threshold 0), compiles them in batches into one Wasm module each, and installs
+// every function in the core's function table, where run() calls it (assembly/exec/run.ts).
+//
+// Invalidation needs nothing here: a translation belongs to a block header, and run() only
+// reaches a block whose page generation still matches (a store into the page bumps it, and the
+// page is decoded again into a new header, which starts cold). When the table is full, every
+// translation is dropped and hot blocks are translated again.
+import { L } from "../core/layout.gen.ts";
+import type { Core } from "../core/core.ts";
+import { ModuleBuilder, I32 } from "./wasm.ts";
+import { readBlock, untranslatable } from "./region.ts";
+import { translateBlock, type CoreImports } from "./codegen.ts";
+
+// assembly/exec/run.ts
+const JIT_COMPILED = 0x80000000;
+const JIT_QUEUED = 0x7ffffffe;
+const JIT_NEVER = 0x7fffffff;
+export const JIT_OFF = 0xffffffff;
+
+/** translations kept before the table is recycled */
+const MAX_TRANSLATIONS = 1 << 15;
+
+export interface TranslatorStats {
+  modules: number;
+  blocks: number;
+  /** blocks left to the interpreter (untranslatable, or nothing to inline) */
+  refused: number;
+  inlined: number;
+  stepped: number;
+  /** blocks whose translation loops inside itself */
+  loops: number;
+  resets: number;
+}
+
+export class Translator {
+  private readonly firstSlot: number;
+  private nextSlot: number;
+  readonly stats: TranslatorStats = { modules: 0, blocks: 0, refused: 0, inlined: 0, stepped: 0, loops: 0, resets: 0 };
+
+  /** `threshold`: block entries before a block is translated (0: before it first runs). */
+  constructor(private readonly core: Core, readonly threshold: number) {
+    if (!Number.isInteger(threshold) || threshold < 0 || threshold >= JIT_QUEUED) throw new RangeError(`bad translation threshold ${threshold}`);
+    this.firstSlot = core.table.length;
+    this.nextSlot = this.firstSlot;
+    core.u32[L.S_JIT_THRESHOLD >> 2] = threshold;
+  }
+
+  private jitEntry(index: number): number { return (L.BLOCK_JIT_BASE >> 2) + index; }
+
+  /** run() returned: translate the blocks it queued, in one module. */
+  serveQueue(): void {
+    const { u32 } = this.core;
+    const n = u32[L.S_JIT_QUEUE_COUNT >> 2];
+    if (n === 0) return;
+    u32[L.S_JIT_QUEUE_COUNT >> 2] = 0;
+    const queued = Array.from(u32.subarray(L.JIT_QUEUE_BASE >> 2, (L.JIT_QUEUE_BASE >> 2) + n));
+    this.translate(queued.filter((i) => u32[this.jitEntry(i)] === JIT_QUEUED));
+  }
+
+  /** The host just decoded block `index`: with threshold 0 it is translated before it runs. */
+  blockDecoded(index: number): void {
+    if (this.threshold === 0) this.translate([index]);
+  }
+
+  /** Compile `indices` into one module and install each translation. */
+  translate(indices: number[]): void {
+    const { core } = this;
+    const u32 = core.u32;
+    const mb = new ModuleBuilder();
+    const imports: CoreImports = {
+      stepRecord: mb.importFunction("core", "stepRecord", [I32], [I32]),
+      getCF: mb.importFunction("core", "jitGetCF", [], [I32]),
+      testCC: mb.importFunction("core", "jitTestCC", [I32], [I32]),
+    };
+    mb.importMemory("core", "memory", core.memory.buffer.byteLength >>> 16);
+    const done: number[] = [];
+    for (const index of indices) {
+      if (untranslatable(core, index) !== null) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
+      const t = translateBlock(readBlock(core, index), imports);
+      // at a positive threshold a block with nothing inlined gains nothing from translation
+      if (t.inlined === 0 && this.threshold > 0) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
+      mb.addFunction(t.body, `b${index}`);
+      done.push(index);
+      this.stats.inlined += t.inlined;
+      this.stats.stepped += t.stepped;
+      if (t.loops) this.stats.loops++;
+    }
+    if (done.length === 0) return;
+    const module = new WebAssembly.Module(mb.encode() as Uint8Array<ArrayBuffer>);
+    const e = core.exports;
+    const instance = new WebAssembly.Instance(module, {
+      core: { stepRecord: e.stepRecord, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, memory: core.memory },
+    });
+    this.stats.modules++;
+    if (this.nextSlot - this.firstSlot + done.length > MAX_TRANSLATIONS) this.reset();
+    const table = core.table;
+    if (this.nextSlot + done.length > table.length) table.grow(Math.max(done.length, table.length >> 1, 64));
+    for (const index of done) {
+      const slot = this.nextSlot++;
+      table.set(slot, instance.exports[`b${index}`] as (...args: unknown[]) => unknown);
+      u32[this.jitEntry(index)] = (JIT_COMPILED | slot) >>> 0;
+      this.stats.blocks++;
+    }
+  }
+
+  /** Drop every translation (blocks become cold) and reuse the table from its first slot. */
+  private reset(): void {
+    const { u32 } = this.core;
+    const base = L.BLOCK_JIT_BASE >> 2;
+    for (let i = 0; i < L.BLOCK_JIT_SIZE >> 2; i++) if (u32[base + i] & JIT_COMPILED) u32[base + i] = 0;
+    this.nextSlot = this.firstSlot;
+    this.stats.resets++;
+  }
+
+  /** Leave the tier: blocks run in the interpreter from now on. */
+  disable(): void {
+    this.core.u32[L.S_JIT_THRESHOLD >> 2] = JIT_OFF;
+  }
+}

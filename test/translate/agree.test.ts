@@ -1,0 +1,219 @@
+// The translation tier against the interpreter: the same programs, run with every block translated
+// before it first runs (threshold 0) and with hot blocks only (threshold 2), must agree on all
+// registers, flags, memory, EIP, retired instructions, TLB/block/exit counters and fault vectors.
+import { describe, it, expect } from "vitest";
+import { flatMachine, FLAT_DATA32 } from "../helpers/flat.ts";
+import { assemble } from "../helpers/asm.ts";
+import { expectEnginesAgree } from "../helpers/engines.ts";
+import { L } from "../../src/core/layout.gen.ts";
+import type { Machine } from "../../src/core/machine.ts";
+
+function program(source: string, setup?: (m: Machine) => void): () => Machine {
+  const code = assemble(source + "\nhlt\n", 0x1000);
+  return () => {
+    const m = flatMachine(1 << 20);
+    m.writePhys(0x1000, code);
+    m.eip = 0x1000;
+    setup?.(m);
+    return m;
+  };
+}
+
+const PD = 0x80000, PT = 0x81000;
+/** 2-level paging: identity-map the first 4 MiB except `absent` pages (not present). */
+function paged(absent: number[], readOnly: number[] = []) {
+  return (m: Machine) => {
+    const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
+    new DataView(pd.buffer).setUint32(0, PT | 0x3, true);
+    const ptv = new DataView(pt.buffer);
+    for (let i = 0; i < 1024; i++) if (!absent.includes(i)) ptv.setUint32(i * 4, (i << 12) | (readOnly.includes(i) ? 0x1 : 0x3), true);
+    m.writePhys(PD, pd);
+    m.writePhys(PT, pt);
+    m.setField(L.S_CR3, PD);
+    m.setField(L.S_CR0, 0x80010011); // PG, WP, ET, PE
+  };
+}
+
+const CCS = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
+
+describe("translation agrees with the interpreter", () => {
+  it("sums in a register loop (a block that loops inside its translation)", () => {
+    const { m, translated } = expectEnginesAgree(program(`
+        mov $1000, %ecx
+        xor %eax, %eax
+      1: add %ecx, %eax
+        dec %ecx
+        jnz 1b
+        mov %eax, 0x2000`));
+    expect(m.reg("eax")).toBe(500500);
+    expect(translated[0].translator!.stats.loops).toBeGreaterThan(0);
+  });
+
+  it("loads and stores through an index (inline TLB check, first access misses)", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $0x20000, %esi
+        mov $3000, %ecx
+      1: mov %ecx, %edx
+        and $0x3ffc, %edx
+        mov (%esi,%edx,4), %eax
+        add %ecx, %eax
+        mov %eax, (%esi,%edx,4)
+        addl $3, 8(%esi,%edx,4)
+        cmpl $7, 4(%esi)
+        lea 12(%esi,%edx,2), %edi
+        dec %ecx
+        jnz 1b`));
+    expect(m.reg("ecx")).toBe(0);
+  });
+
+  it("calls and returns with pushes, pops and stack loads", () => {
+    expectEnginesAgree(program(`
+        mov $500, %ecx
+      1: push %ecx
+        push $0x1234
+        call 2f
+        pop %edx
+        pop %ecx
+        dec %ecx
+        jnz 1b
+        jmp 3f
+      2: mov 8(%esp), %eax
+        add %eax, %ebx
+        push %esp
+        pop %ebp
+        ret $0
+      3:`));
+  });
+
+  it("evaluates every condition after ADD SUB CMP AND OR XOR TEST INC DEC NEG, in and across blocks", () => {
+    const values = [0, 1, 0x80, 0x7fffffff, 0x80000000, 0xffffffff, 0x12345678];
+    const ops = ["add %ebx, %eax", "sub %ebx, %eax", "cmp %ebx, %eax", "and %ebx, %eax", "or %ebx, %eax",
+      "xor %ebx, %eax", "test %ebx, %eax", "inc %eax", "dec %eax", "neg %eax", "not %eax", "adc %ebx, %eax", "sbb %ebx, %eax"];
+    let src = "mov $0x30000, %edi\n";
+    let n = 0;
+    for (const op of ops) {
+      for (const [i, a] of values.entries()) {
+        const b = values[(i * 5 + 3) % values.length];
+        for (const [c, cc] of CCS.entries()) {
+          // in the same block as the flag-setter, then in the next block (flags from memory)
+          const setter = `${c & 1 ? "stc" : "clc"}\nmov $${a}, %eax\nmov $${b}, %ebx\n${op}`;
+          src += `${setter}\nj${cc} 1f\nmovl $0, ${4 * n}(%edi)\njmp 2f\n1: movl $1, ${4 * n}(%edi)\n2:\n`;
+          n++;
+          if (i % 3 === 0) {
+            src += `${setter}\njmp 3f\n3: j${cc} 1f\nmovl $0, ${4 * n}(%edi)\njmp 2f\n1: movl $1, ${4 * n}(%edi)\n2:\n`;
+            n++;
+          }
+        }
+        // INC/DEC keep CF from whatever set it
+        src += `mov $${a}, %eax\nadd $${b}, %eax\ninc %eax\nmovl $0, ${4 * n}(%edi)\njnc 1f\nmovl $1, ${4 * n}(%edi)\n1:\n`;
+        n++;
+      }
+    }
+    const { m } = expectEnginesAgree(program(src), { thresholds: [0] });
+    expect(m.instructions).toBeGreaterThan(10000n);
+  });
+
+  it("stops exactly where the budget ends, also inside a block and inside a looping translation", () => {
+    expectEnginesAgree(program(`
+        mov $300, %ecx
+      1: add %ecx, %eax
+        push %eax
+        pop %ebx
+        dec %ecx
+        jnz 1b
+        call 2f
+        jmp 3f
+      2: ret
+      3:`), { slices: [1n, 2n, 3n, 5n, 7n, 11n, 100n], maxInsns: 2000n });
+  });
+
+  it("self-modifying code: a hot loop patches a translated function on another page", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $200, %ecx
+      1: mov %ecx, 2f+1
+        call 2f
+        add %eax, %ebx
+        dec %ecx
+        jnz 1b
+        jmp 3f
+        .p2align 12
+      2: mov $0, %eax
+        ret
+      3:`));
+    expect(m.reg("ebx")).toBe(200 * 201 / 2);
+    expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBeGreaterThan(100n);
+  });
+
+  it("self-modifying code: stores into the running block and into the next instruction", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $50, %ecx
+      1: movl %ecx, 2f+1
+        movb $0x90, 4f
+      2: mov $0, %eax
+        add %eax, %ebx
+      4: inc %edx
+        dec %ecx
+        jnz 1b`));
+    expect(m.reg("ebx")).toBe(50 * 51 / 2);
+    expect(m.reg("edx")).toBe(0); // the first pass already runs the NOP stored over INC
+  });
+
+  it("a page fault in the middle of a looping block: precise EIP, registers, CR2 and count", () => {
+    const { m, exits } = expectEnginesAgree(program(`
+        mov $0x2000, %esi
+      1: add $1, %ecx
+        mov (%esi), %eax
+        add $4, %esi
+        add %eax, %ebx
+        jmp 1b`, paged([3])));
+    expect(exits.at(-1)).toBe("EXCEPTION");
+    expect(m.field(L.S_EXC_VECTOR)).toBe(14);
+    expect(m.field(L.S_CR2)).toBe(0x3000);
+  });
+
+  it("faults on stores, pushes and calls: read-only page, not-present stack", () => {
+    const store = expectEnginesAgree(program(`
+        mov $0x5000, %edi
+      1: mov %ecx, (%edi)
+        add $4, %edi
+        inc %ecx
+        jmp 1b`, paged([], [6])));
+    expect(store.m.field(L.S_EXC_VECTOR)).toBe(14);
+    expect(store.m.field(L.S_CR2)).toBe(0x6000);
+    const push = expectEnginesAgree(program(`
+        mov $0x8010, %esp
+      1: push %ecx
+        inc %ecx
+        jmp 1b`, paged([7])));
+    expect(push.m.field(L.S_CR2)).toBe(0x7ffc);
+    const call = expectEnginesAgree(program(`
+        mov $0x8008, %esp
+      1: call 2f
+        jmp 1b
+      2: inc %ebx
+        jmp 1b`, paged([7])));
+    expect(call.m.field(L.S_CR2)).toBe(0x7ffc);
+  });
+
+  it("a segment limit violation raises #GP at the right instruction", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $0x2ff0, %esi
+      1: mov (%esi), %eax
+        add $4, %esi
+        add %eax, %ebx
+        jmp 1b`, (m) => m.setSegment(3, 0x10, 0, 0x2fff, FLAT_DATA32 & ~0x8000)));
+    expect(m.field(L.S_EXC_VECTOR)).toBe(13);
+    expect(m.eip).toBe(0x1005);
+  });
+
+  it("records the translation cannot inline run through the core (8/16-bit, IN/OUT, HLT)", () => {
+    expectEnginesAgree(program(`
+        mov $40, %ecx
+      1: movb %cl, %al
+        addw $0x101, %ax
+        movzbl %al, %edx
+        xchg %edx, %ebx
+        lea 2(%ebx,%ecx,4), %esi
+        loop 1b`));
+  });
+});
