@@ -4,6 +4,7 @@ import { runAsm, flatMachine } from "../helpers/flat.ts";
 import { assemble } from "../helpers/asm.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
+import { runNative, runEmulated, nativeUnavailable, diffOutcome, showInput, prng, randomValue, type Snippet } from "../helpers/native.ts";
 
 const u32At = (m: Machine, at: number) => new DataView(m.readPhys(at, 4).buffer).getUint32(0, true);
 const u16At = (m: Machine, at: number) => new DataView(m.readPhys(at, 2).buffer).getUint16(0, true);
@@ -145,5 +146,48 @@ describe("ENTER", () => {
     expect(m.field(L.S_EXC_CODE)).toBe(0);
     expect(m.reg("esp")).toBe(0x80);
     expect(m.reg("ebp")).toBe(0x1234);
+  });
+});
+
+const why = nativeUnavailable();
+if (why) console.warn(why);
+
+describe.skipIf(why !== null)("stack instructions against the host CPU", () => {
+  it("agree on PUSHA/POPA, PUSHF/POPF (flags a CPL 3 program may change), ENTER", () => {
+    const next = prng(4);
+    // POPF natively runs at CPL 3 with IOPL 0: compare only the flags it may change there; TF and
+    // AC are kept 0 (they would trap or fault in the native program).
+    const POPF_FLAGS = 0xcd5 | (1 << 14) | ID;
+    const bodies: [string, number][] = [
+      ["pushal\n mov (%esp), %eax\n mov 28(%esp), %ebx\n mov 12(%esp), %ecx\n sub %esp, %ecx\n popal", 0],
+      ["pushal\n movl $0x55, 12(%esp)\n addl $1, 0(%esp)\n popal", 0],
+      ["pushaw\n mov (%esp), %ax\n movzwl 8(%esp), %ebx\n popaw", 0],
+      ["pushfl\n pop %eax\n and $0xcd5, %eax", 0],
+      ["pushfw\n pop %ax\n and $0xcd5, %eax", 0],
+      ["and $0x20ccd5, %eax\n push %eax\n popfl\n pushfl\n pop %ebx\n and $0x20ccd5, %ebx", POPF_FLAGS],
+      ["and $0x4cd5, %eax\n push %ax\n popfw\n pushfw\n pop %bx\n and $0x4cd5, %ebx", POPF_FLAGS],
+      // ENTER: frame values relative to ESP; the copied frame pointers come from scratch
+      // (the frame is 12 bytes of locals, the new frame pointer (an address: made relative to ESP),
+      // level-1 copied pointers and the saved EBP at the top; nothing above it is read)
+      ["mov $scratch+40, %ebp\n enter $12, $0\n mov %ebp, %eax\n sub %esp, %eax\n mov 12(%esp), %ebx\n leave", 0],
+      ...[1, 2, 5].map((lvl): [string, number] => [`mov $scratch+40, %ebp\n enter $12, $${lvl}\n mov %ebp, %eax\n sub %esp, %eax\n mov 12(%esp), %ebx\n sub %esp, %ebx\n mov 16(%esp), %ecx\n mov ${12 + 4 * lvl}(%esp), %edx${lvl >= 2 ? `\n mov ${8 + 4 * lvl}(%esp), %esi` : ""}\n leave`, 0]),
+      // ENTERW sets BP only (EBP keeps its upper half, so LEAVEW cannot undo it: ESP is restored by hand)
+      ["mov $scratch+40, %ebp\n mov %esp, %edi\n enterw $6, $3\n mov %bp, %ax\n sub %sp, %ax\n movzwl %ax, %eax\n movzwl 6(%esp), %ebx\n sub %sp, %bx\n movzwl 8(%esp), %ecx\n movzwl 10(%esp), %edx\n movzwl 12(%esp), %esi\n mov %edi, %esp\n sub $scratch, %ebp\n sub %esp, %ebp\n movzwl %bp, %ebp\n xor %edi, %edi", 0],
+    ];
+    const snippets: Snippet[] = bodies.map(([body]) => ({
+      body,
+      inputs: Array.from({ length: 50 }, () => ({
+        regs: Array.from({ length: 8 }, () => randomValue(next)),
+        eflags: next(),
+        mem: new Uint8Array(Array.from({ length: 64 }, () => next() & 0xff)),
+      })),
+    }));
+    const nat = runNative(snippets), emu = runEmulated(snippets);
+    const bad: string[] = [];
+    snippets.forEach((s, i) => s.inputs.forEach((inp, j) => {
+      const d = diffOutcome(nat[i][j], emu[i][j], bodies[i][1]);
+      if (d && bad.length < 8) bad.push(`${s.body.replace(/\n/g, ";")} ${showInput(inp)}: ${d}`);
+    }));
+    expect(bad).toEqual([]);
   });
 });

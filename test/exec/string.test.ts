@@ -5,6 +5,9 @@ import { runAsm, flatMachine, FLAT_DATA32 } from "../helpers/flat.ts";
 import { assemble } from "../helpers/asm.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
+import {
+  runNative, runEmulated, nativeUnavailable, diffOutcome, showInput, prng, randomValue, ARITH_FLAGS, type Snippet,
+} from "../helpers/native.ts";
 
 const ZF = 1 << 6, CF = 1 << 0, SF = 1 << 7, DF = 1 << 10, IF = 1 << 9;
 const bytes = (m: Machine, at: number, n: number) => [...m.readPhys(at, n)];
@@ -234,4 +237,42 @@ describe("INS / OUTS", () => {
   });
 });
 
-void DF;
+
+const why = nativeUnavailable();
+if (why) console.warn(why);
+
+describe.skipIf(why !== null)("string instructions against the host CPU", () => {
+  it("agree on random counts, offsets, DF, data and REPE/REPNE", () => {
+    const next = prng(3);
+    // ESI in scratch+16.., EDI in scratch+40.., small counts: every access stays inside scratch
+    const setup = (countMask: number) => `and $${countMask}, %ecx\n and $7, %esi\n add $scratch+16, %esi\n and $7, %edi\n add $scratch+40, %edi\n`;
+    const F = ARITH_FLAGS | DF;
+    const bodies: [string, number][] = [];
+    for (const [sfx, mask] of [["b", 7], ["w", 3], ["l", 3]] as const) {
+      bodies.push(
+        [`${setup(mask)} rep movs${sfx}`, DF], [`${setup(mask)} movs${sfx}`, DF],
+        [`${setup(mask)} rep stos${sfx}`, DF], [`${setup(mask)} rep lods${sfx}`, DF], [`${setup(mask)} lods${sfx}`, DF],
+        [`${setup(mask)} repe cmps${sfx}`, F], [`${setup(mask)} repne cmps${sfx}`, F], [`${setup(mask)} cmps${sfx}`, F],
+        [`${setup(mask)} and $0x03030303, %eax\n repe scas${sfx}`, F], [`${setup(mask)} and $0x03030303, %eax\n repne scas${sfx}`, F],
+        [`${setup(mask)} scas${sfx}`, F],
+      );
+    }
+    bodies.push([`${setup(7)} rep movsb %es:(%esi), %es:(%edi)`, DF], [`${setup(7)} .byte 0xf2\n movsb`, DF]);
+    const snippets: Snippet[] = bodies.map(([body]) => ({
+      body,
+      inputs: Array.from({ length: 60 }, () => ({
+        regs: Array.from({ length: 8 }, () => randomValue(next)),
+        eflags: next(),
+        // a small alphabet, so compares match often
+        mem: new Uint8Array(Array.from({ length: 64 }, () => next() & 3)),
+      })),
+    }));
+    const nat = runNative(snippets), emu = runEmulated(snippets);
+    const bad: string[] = [];
+    snippets.forEach((s, i) => s.inputs.forEach((inp, j) => {
+      const d = diffOutcome(nat[i][j], emu[i][j], bodies[i][1]);
+      if (d && bad.length < 8) bad.push(`${s.body.replace(/\n/g, ";")} ${showInput(inp)}: ${d}`);
+    }));
+    expect(bad).toEqual([]);
+  });
+});
