@@ -2,10 +2,11 @@
 // Each workload runs with two iteration counts; MIPS = extra instructions / extra time, so set-up
 // and decoding cancel out (the method of ../shared/bench/bench.mjs). Medians over --reps runs.
 //
-//   npm run bench [-- --reps 5 --workloads alu,mem,call]
+//   npm run bench [-- --reps 5 --workloads alu,mem,call --engines interp,jit --threshold 50]
 import { Command } from "commander";
 import { assemble } from "../test/helpers/asm.ts";
 import { flatMachine } from "../test/helpers/flat.ts";
+import { DEFAULT_JIT_THRESHOLD, type Engine } from "../src/core/machine.ts";
 
 interface Workload {
   /** the timed loop; ECX = iteration count on entry */
@@ -68,8 +69,9 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-function timeRun(w: Workload, n: number): { seconds: number; insns: bigint } {
+function timeRun(w: Workload, n: number, engine: Engine): { seconds: number; insns: bigint } {
   const m = flatMachine(4 << 20);
+  m.useEngine(engine, threshold);
   m.writePhys(0x1000, assemble(`mov $${n}, %ecx\n${w.source}\nhlt`, 0x1000));
   m.eip = 0x1000;
   const t0 = process.hrtime.bigint();
@@ -83,14 +85,18 @@ const program = new Command()
   .option("--reps <n>", "repetitions (median reported)", "5")
   .option("--workloads <list>", "comma-separated workloads", Object.keys(WORKLOADS).join(","))
   .option("--scale <x>", "multiply iteration counts", "1")
+  .option("--engines <list>", "interp, jit (translation tier)", "interp,jit")
+  .option("--threshold <n>", "jit: block entries before translation", String(DEFAULT_JIT_THRESHOLD))
   .parse();
 const opts = program.opts();
 const reps = Number(opts.reps);
+const threshold = Number(opts.threshold);
+const engines = String(opts.engines).split(",") as Engine[];
 
-console.log(`xenolith interpreter benchmark (Node ${process.version}, ${reps} reps, medians)`);
-console.log("| workload | what | insns/iter | MIPS | ns/iter |");
-console.log("|---|---|---|---|---|");
-for (const name of String(opts.workloads).split(",")) {
+console.log(`xenolith benchmark (Node ${process.version}, ${reps} reps, medians; jit threshold ${threshold})`);
+console.log("| workload | engine | what | insns/iter | MIPS | ns/iter |");
+console.log("|---|---|---|---|---|---|");
+for (const name of String(opts.workloads).split(",")) for (const engine of engines) {
   const w = WORKLOADS[name];
   if (!w) throw new Error(`unknown workload ${name}`);
   const nLarge = Math.round(w.n * Number(opts.scale));
@@ -99,15 +105,15 @@ for (const name of String(opts.workloads).split(",")) {
   let di = 0n;
   try {
     for (let i = 0; i < reps; i++) {
-      const s = timeRun(w, nSmall), l = timeRun(w, nLarge);
+      const s = timeRun(w, nSmall, engine), l = timeRun(w, nLarge, engine);
       small.push(s.seconds); large.push(l.seconds);
       di = l.insns - s.insns;
     }
   } catch (e) {
-    console.log(`| ${name} | ${w.doc} | ${w.ipi} | (not run: ${(e as Error).message}) | |`);
+    console.log(`| ${name} | ${engine} | ${w.doc} | ${w.ipi} | (not run: ${(e as Error).message}) | |`);
     continue;
   }
   const dt = median(large) - median(small);
   const mips = Number(di) / dt / 1e6;
-  console.log(`| ${name} | ${w.doc} | ${w.ipi} | ${mips.toFixed(0)} | ${((dt * 1e9) / (nLarge - nSmall)).toFixed(2)} |`);
+  console.log(`| ${name} | ${engine} | ${w.doc} | ${w.ipi} | ${mips.toFixed(0)} | ${((dt * 1e9) / (nLarge - nSmall)).toFixed(2)} |`);
 }

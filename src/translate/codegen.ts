@@ -28,11 +28,11 @@ const LAZY_ADD = 0, LAZY_SUB = 2, LAZY_LOGIC = 4;
 // assembly/state.ts SEG_ATTR derived bits
 const ATTR_DB = 1 << 14, ATTR_FAST_READ = 1 << 17, ATTR_FAST_WRITE = 1 << 18;
 // assembly/mmu/tlb.ts
-const TLB_VALID = 1, TLB_USER = 2, TLB_WRITE_SUP = 4, TLB_WRITE_USER = 8, TLB_NOCODE = 16;
+const TLB_VALID = 1, TLB_USER = 2, TLB_WRITE_SUP = 4, TLB_WRITE_USER = 8, TLB_NOCODE = 16, TLB_NX = 64;
 // assembly/exec/operand.ts
 const RF_A16 = 1 << 1;
 const NO_REG = 8;
-const SR_SS = 2, SR_CS = 1, R_ESP = 4;
+const SR_SS = 2, SR_CS = 1, R_ECX = 1, R_ESP = 4;
 // ALU kinds (src/decode/forms/form.ts ALU, alu.ts TEST = 8; unary INC 0 DEC 1 NEG 2 NOT 3)
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const INC = 0, DEC = 1, NEG = 2, NOT = 3;
@@ -56,7 +56,7 @@ type Plan =
   | { k: "movRR" } | { k: "movRI" } | { k: "load" } | { k: "store" } | { k: "storeImm" } | { k: "lea" }
   | { k: "aluRR"; op: number } | { k: "aluRI"; op: number } | { k: "aluRM"; op: number }
   | { k: "aluMR"; op: number } | { k: "aluMI"; op: number } | { k: "unaryR"; op: number }
-  | { k: "jmp" } | { k: "jcc" } | { k: "call" } | { k: "ret"; imm: number }
+  | { k: "jmp" } | { k: "jcc" } | { k: "loop"; kind: number } | { k: "call" } | { k: "ret"; imm: number }
   | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
@@ -89,6 +89,8 @@ export function plan(r: RecordInfo, last: boolean): Plan | null {
     case "jmpRel": return a0 === 4 && last ? { k: "jmp" } : null;
     case "jcc": return a0 === 4 && last ? { k: "jcc" } : null;
     case "callRel": return a0 === 4 && last ? { k: "call" } : null;
+    // LOOP (kind 0) and JECXZ (kind 3) with ECX as the counter
+    case "loop": return (a0 === 0 || a0 === 3) && a1 === 4 && !(r.flags & RF_A16) && last ? { k: "loop", kind: a0 } : null;
     case "retNear": return a0 === 4 && last ? { k: "ret", imm: a1 ? r.imm & 0xffff : 0 } : null;
     default: return null;
   }
@@ -101,6 +103,7 @@ function written(p: Plan, r: RecordInfo): number[] {
     case "aluRR": case "aluRI": case "aluRM": return p.op === CMP || p.op === TEST ? [] : [r.r0];
     case "pushR": case "pushI": case "call": case "ret": return [R_ESP];
     case "popR": return [R_ESP, r.r0];
+    case "loop": return p.kind === 0 ? [R_ECX] : [];
     default: return [];
   }
 }
@@ -192,6 +195,8 @@ class BlockGen {
   }
 
   private loops = false;
+  /** stepRecord calls emitted so far */
+  private stepCalls = 0;
 
   // ---- state in locals ↔ memory ----
 
@@ -272,6 +277,7 @@ class BlockGen {
     this.store32(L.S_EIP, () => this.eipAt(r.offset));
     this.storeInsns(i);
     this.flushCounters();
+    this.stepCalls++;
     f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
     f.if().get(this.t[0]).ret().end();
     if (last) { f.i32(EXIT_NONE).ret(); return; }
@@ -503,7 +509,7 @@ class BlockGen {
           this.countHits(1);
         }, "same");
         return;
-      case "jmp": case "jcc": this.branch(p, r, i); return;
+      case "jmp": case "jcc": case "loop": this.branch(p, r, i); return;
       case "call": this.call(r, i); return;
       case "ret": this.ret(p.imm, r, i); return;
     }
@@ -565,38 +571,61 @@ class BlockGen {
     this.lazy = { op: op === INC ? LAZY_ADD : LAZY_SUB, cfLazy: false };
   }
 
-  /** JMP rel / Jcc rel as the block's last record. */
+  /** JMP rel, Jcc rel, LOOP, JECXZ as the block's last record (control.ts). */
   private branch(p: Plan, r: RecordInfo, i: number): void {
-    const { f, t } = this;
+    const { f, g, t } = this;
     const next = r.offset + r.len;
-    const rel = (next + r.imm2) | 0;
-    const selfLoop = rel === 0 && this.plans.every((q) => q !== null);
-    if (p.k === "jcc") { this.condition(r.cc); f.if(); }
-    // taken: target within the CS limit (control.ts branch), else the handler raises #GP
+    const selfLoop = ((next + r.imm2) | 0) === 0;
+    const conditional = p.k !== "jmp";
+    const counts = p.k === "loop" && p.kind === 0;
+    if (p.k === "jcc") this.condition(r.cc);
+    if (counts) f.get(g[R_ECX]).i32(1).op(Op.i32_sub).tee(t[0]).op(Op.i32_eqz).op(Op.i32_eqz);
+    if (p.k === "loop" && p.kind === 3) f.get(g[R_ECX]).op(Op.i32_eqz);
+    if (conditional) f.if();
+    // taken: target within the CS limit (branch()), else the handler raises #GP (the LOOP
+    // counter unchanged)
     f.block(); // $slow
     this.eipAt(next); f.i32(r.imm2).op(Op.i32_add).set(t[1]);
     f.get(t[1]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
-    if (selfLoop) this.backEdge(p.k === "jcc" ? 3 : 2);
+    if (counts) f.get(t[0]).set(g[R_ECX]);
+    if (selfLoop) this.backEdge(conditional ? 3 : 2);
     this.exit(() => f.get(t[1]));
     f.end();
     this.step(r, i); // returns
-    if (p.k === "jcc") {
+    if (conditional) {
       f.end();
+      if (counts) f.get(t[0]).set(g[R_ECX]);
       this.exit(() => this.eipAt(next));
     }
   }
 
   /**
    * The block branches to its own start: go round again inside the function when the run loop
-   * would find this same block and run all of it — no fallback ran in this pass, the budget does
-   * not end inside the next pass, no interrupt is waiting (run.ts, top of its loop).
+   * would find this same block and run all of it (run.ts, top of its loop, and findBlock): the
+   * budget does not end inside the next pass, no interrupt is waiting, and — when a record ran in
+   * the core during this pass — the CPU is not halted, no interrupt shadow, same MODE, the page
+   * not written, and the fetch still hits the TLB entry of this machine page. Otherwise the run
+   * loop takes over.
    */
   private backEdge(toLoop: number): void {
-    const { f } = this;
-    const n = this.block.records.length;
+    const { f, t, block } = this;
+    const n = block.records.length;
+    const mpn = block.phys >>> 12;
     this.loops = true;
     f.block(); // $leave
-    f.get(this.slow).brIf(0);
+    if (this.stepCalls > 0) {
+      f.get(this.slow).if();
+      f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIf(1);
+      f.load32At(L.S_MODE).i32(block.mode).op(Op.i32_ne).brIf(1);
+      f.load32At(L.PAGE_GEN_BASE + 4 * mpn).i32(block.gen).op(Op.i32_ne).brIf(1);
+      f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.eip0).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
+      f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
+      const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
+      f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(1);
+      f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIf(1);
+      f.i32(0).set(this.slow);
+      f.end();
+    }
     f.get(this.insns).i64(BigInt(n)).op(Op.i64_add).set(this.insns);
     this.budgetEndsInside().if();
     f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).br(1);
@@ -648,5 +677,5 @@ class BlockGen {
 }
 
 function isBranch(p: Plan): boolean {
-  return p.k === "jmp" || p.k === "jcc" || p.k === "call" || p.k === "ret";
+  return p.k === "jmp" || p.k === "jcc" || p.k === "loop" || p.k === "call" || p.k === "ret";
 }

@@ -206,6 +206,37 @@ describe("translation agrees with the interpreter", () => {
     expect(m.eip).toBe(0x1005);
   });
 
+  it("LOOP and JECXZ, taken and not, with the loop inside the translation", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $0x20000, %esi
+        mov $2000, %ecx
+      1: mov %ecx, %edx
+        and $0xffc, %edx
+        addl %ecx, (%esi,%edx)
+        loop 1b
+        jecxz 2f
+        inc %eax
+      2: mov $3, %ecx
+        jecxz 3f
+        inc %ebx
+      3:`));
+    expect(m.reg("ebx")).toBe(1);
+    expect(m.reg("eax")).toBe(0);
+  });
+
+  it("a looping block whose body runs records in the core (8-bit, shifts, MOVZX) and faults in the end", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $0x2f00, %esi
+      1: movb (%esi), %al
+        rol $3, %ebx
+        movzbl %al, %edx
+        add %edx, %ebx
+        inc %esi
+        shl $1, %ecx
+        jmp 1b`, paged([3])));
+    expect(m.field(L.S_CR2)).toBe(0x3000);
+  });
+
   it("records the translation cannot inline run through the core (8/16-bit, IN/OUT, HLT)", () => {
     expectEnginesAgree(program(`
         mov $40, %ecx
