@@ -183,9 +183,11 @@ export function scas(r: usize, size: u32): void {
 /** OUTS: port DX ← seg:[(E)SI], one element per exit to the host. */
 export function outs(r: usize, size: u32): void {
   load3(r);
-  if (!ioIteration(r)) return;
   const port = reg16(R_EDX);
+  // The I/O permission check comes before the count: REP OUTS with (E)CX = 0 at CPL > IOPL
+  // and the port denied still raises #GP(0) (the host CPU does; QEMU checks first as well).
   if (!ioAllowed(port, size)) return;
+  if (!ioIteration(r)) return;
   const v = readN(seg(r), si, size); if (pending) return;
   si = adv(si, stepOf(size));
   commitSi();
@@ -201,9 +203,11 @@ export function outs(r: usize, size: u32): void {
 /** INS: ES:[(E)DI] ← port DX; the host reads the port, finishStringIn() stores the value. */
 export function ins(r: usize, size: u32): void {
   load3(r);
-  if (!ioIteration(r)) return;
   const port = reg16(R_EDX);
+  // The I/O permission check comes before the count: REP INS with (E)CX = 0 at CPL > IOPL
+  // and the port denied still raises #GP(0) (the host CPU does; QEMU checks first as well).
   if (!ioAllowed(port, size)) return;
+  if (!ioIteration(r)) return;
   const lin = segWrite(SR_ES, di, size); if (pending) return;
   if (!probeWrite(lin, size)) return;
   di = adv(di, stepOf(size));
