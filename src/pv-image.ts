@@ -17,10 +17,11 @@ import { parsePvKernel, isPvKernel, type PvKernel } from "./boot/xen-kernel.ts";
 import { parseElf32 } from "./boot/elf.ts";
 import { bootPvDomain, pvRamBytes, DomainMemoryError, type PvDomain, type PvMachine } from "./boot/xen-domain.ts";
 import { MAX_RAM_BYTES } from "./core/layout-table.ts";
-import { Domain } from "./hv/domain.ts";
+import type { Domain } from "./hv/domain.ts";
+import { startPvDomain, exitStatus, describeEnd } from "./boot/xen-run.ts";
 import { runDomain, type RunResult } from "./hv/hypervisor.ts";
 import { collectStats, type RunStats } from "./board/stats.ts";
-import { STATUS_CRASH, STATUS_MAX_INSNS } from "./board/outcome.ts";
+import { STATUS_CRASH } from "./board/outcome.ts";
 
 export interface PvImageOptions {
   /** the domain's memory in MiB (nr_pages = MiB * 256); default 32 */
@@ -52,8 +53,8 @@ export function isPvImage(bytes: Uint8Array): boolean {
   }
 }
 
-/** Build the domain and hand it to the hypervisor, ready to run. */
-export function startPvDomain(kernel: PvKernel, opts: PvImageOptions = {}): PvStartResult {
+/** Build the domain in a machine sized for it and hand it to the hypervisor, ready to run. */
+export function startPvImage(kernel: PvKernel, opts: PvImageOptions = {}): PvStartResult {
   const memoryMiB = opts.memoryMiB ?? 32;
   const nrPages = memoryMiB * 256;
   if (pvRamBytes(kernel.layout, nrPages) > MAX_RAM_BYTES) {
@@ -62,27 +63,9 @@ export function startPvDomain(kernel: PvKernel, opts: PvImageOptions = {}): PvSt
     throw new DomainMemoryError(`--memory ${memoryMiB}: a PV domain can have at most ${max} MiB (the machine's RAM, at most ${MAX_RAM_BYTES >> 20} MiB, also holds the M2P table and the hypervisor's frames)`);
   }
   const { pm, domain: built } = bootPvDomain(kernel, { nrPages, cmdline: opts.cmdline, seed: opts.seed });
-  const domid = built.domid;
-  const domain = new Domain(pm.machine, {
-    layout: kernel.layout.name,
-    mfns: built.p2m,
-    sharedInfoMfn: built.sharedInfoMfn,
-    domid,
-    console: { mfn: built.consoleMfn, evtchn: built.consoleEvtchn },
-    storeEvtchn: built.storeEvtchn,
-    allocFrame: () => {
-      try { return pm.frames.allocXenHeap(domid); } catch { return null; }
-    },
-    output: opts.output ?? (() => {}),
-  });
-  // What the builder decided about the vCPU that the hypervisor keeps (Xen's kernel_ss/sp, vm_assist).
-  domain.vcpu.kernelSs = built.vcpu.kernelSs;
-  domain.vcpu.kernelSp = built.vcpu.kernelSp;
-  domain.vmAssist = built.vcpu.vmAssist;
+  const domain = startPvDomain(pm, built, { output: opts.output ?? (() => {}) });
   return { pm, built, domain };
 }
-
-export const STATUS_SHUTDOWN_OTHER = 16;
 
 export interface PvRunResult extends PvStartResult {
   result: RunResult | { kind: "internal"; eip: number; message: string };
@@ -99,7 +82,7 @@ const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 export function runPvImage(bytes: Uint8Array, opts: PvImageOptions = {}): PvRunResult {
   const kernel = parsePvKernel(bytes, opts.name ?? "image");
   const chunks: string[] = [];
-  const started = startPvDomain(kernel, { ...opts, output: (t) => { chunks.push(t); opts.output?.(t); } });
+  const started = startPvImage(kernel, { ...opts, output: (t) => { chunks.push(t); opts.output?.(t); } });
   const m = started.pm.machine;
   const t0 = performance.now();
   let result: PvRunResult["result"];
@@ -110,23 +93,14 @@ export function runPvImage(bytes: Uint8Array, opts: PvImageOptions = {}): PvRunR
   }
   const seconds = (performance.now() - t0) / 1000;
   let status: number, message: string | undefined;
-  switch (result.kind) {
-    case "shutdown":
-      status = result.code === 0 ? 0 : result.code === 3 ? STATUS_CRASH : STATUS_SHUTDOWN_OTHER + (result.code ?? 0);
-      message = result.code === 0 ? undefined : `the domain shut down (${result.reason}) at EIP ${hex(result.eip)}`;
-      break;
-    case "killed":
-      status = STATUS_CRASH;
-      message = `the domain was killed at EIP ${hex(result.eip)}: ${result.reason}`;
-      break;
-    case "budget":
-      status = STATUS_MAX_INSNS;
-      message = `stopped at the instruction limit (--max-insns): ${m.instructions} instructions, EIP ${hex(result.eip)}`;
-      break;
-    case "internal":
-      status = STATUS_CRASH;
-      message = `internal error at guest EIP ${hex(result.eip)}: ${result.message}`;
-      break;
+  if (result.kind === "internal") {
+    status = STATUS_CRASH;
+    message = `internal error at guest EIP ${hex(result.eip)}: ${result.message}`;
+  } else {
+    status = exitStatus(result);
+    message = result.kind === "shutdown" && result.reason === "poweroff" ? undefined
+      : result.kind === "budget" ? `stopped at the instruction limit (--max-insns): ${m.instructions} instructions, EIP ${hex(result.eip)}`
+      : describeEnd(result);
   }
   return {
     ...started, result, status, message, output: chunks.join(""),

@@ -17,12 +17,12 @@
 //                                                             page last), all read-only
 //   above                        above                        nothing mapped
 //
-// Flat guest segments (XEN-PV-ABI.md §1, §3): classic, limit 0xFC3FF pages, ending where the M2P
-// ends (Xen's GUEST_SEGMENT_MAX_ADDR), so no segment reaches the hypervisor's pages; PAE, 4 GiB,
-// as Xen gives flat segments there. Ring 1 is a supervisor level for paging, so with 4 GiB
-// segments nothing the hypervisor maps in its area may be writable: every hypervisor-area
-// mapping is read-only (the CPU needs no write either: the reserved descriptors have their
-// accessed bits set).
+// Flat guest segments end where the M2P ends, in both layouts (x86_32 Xen's
+// GUEST_SEGMENT_MAX_ADDR = MACH2PHYS_VIRT_END; classic: limit 0xFC3FF pages, as XEN-PV-ABI.md
+// says; PAE: 0xF67FF pages, where the ABI also allows 4 GiB): ring 1 is a supervisor level for
+// paging, so only segment limits keep it out of the hypervisor's pages above the M2P. The
+// hypervisor's mappings are read-only besides (the reserved descriptors have their accessed bits
+// set, so the CPU never writes them).
 import {
   HYPERVISOR_VIRT_START_PAE, HYPERVISOR_VIRT_START_CLASSIC, MACH2PHYS_VIRT_START_PAE,
   MACH2PHYS_VIRT_END_PAE, MACH2PHYS_VIRT_START_NONPAE, MACH2PHYS_VIRT_END_NONPAE,
@@ -67,7 +67,7 @@ export const PAE_LAYOUT: PvLayout = {
   l1Span: 2 * MiB, hvStart: HYPERVISOR_VIRT_START_PAE,
   m2pStart: MACH2PHYS_VIRT_START_PAE, m2pEnd: MACH2PHYS_VIRT_END_PAE,
   perdomainStart: MACH2PHYS_VIRT_END_PAE, gdtVirtStart: MACH2PHYS_VIRT_END_PAE,
-  segmentLimit: 0xffffffff,
+  segmentLimit: MACH2PHYS_VIRT_END_PAE - 1,
 };
 
 export const CLASSIC_LAYOUT: PvLayout = {

@@ -189,7 +189,7 @@ for (const pae of [true, false]) {
       expect(translate(pm, gdt + 3 * PAGE, ACC_WRITE)).toBe(NO_MA);
       expect(translate(pm, gdt + 14 * PAGE, ACC_USER)).toBe(NO_MA);
       expect(translate(pm, gdt + 15 * PAGE, 0)).toBe(NO_MA);
-      const limitPages = pae ? 0xfffff : 0xfc3ff;
+      const limitPages = pae ? 0xf67ff : 0xfc3ff;
       const desc = (sel: number) => pm.mem.read64((mfnToMa(d.hvArea.gdtReserved) + (sel & 0xff8) ) as Ma);
       // base 0, G, D, the layout's flat limit, DPL 1/3 code and data, accessed
       expect(desc(FLAT_RING1_CS)).toBe(0x00c0bb0000000000n | BigInt(limitPages & 0xffff) | (BigInt(limitPages >> 16) << 48n));
@@ -229,7 +229,7 @@ for (const pae of [true, false]) {
       expect(m.field(L.S_CPL)).toBe(1);
       expect(m.field(L.S_SEG_SEL + 4)).toBe(FLAT_RING1_CS);
       for (const s of [0, 2, 3, 4, 5]) expect(m.field(L.S_SEG_SEL + 4 * s)).toBe(FLAT_RING1_DS);
-      expect(m.field(L.S_SEG_LIMIT + 4)).toBe(pae ? 0xffffffff : 0xfc3fffff);
+      expect(m.field(L.S_SEG_LIMIT + 4)).toBe(pae ? 0xf67fffff : 0xfc3fffff);
       expect(m.eflags & 0x200).toBe(0x200);
 
       const exit = m.run(1000n);
