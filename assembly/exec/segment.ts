@@ -63,4 +63,3 @@ export function loadFarPtr(r: usize, sreg: u32, size: u32): void {
   if (!loadSreg(sreg, sel, false)) return;
   setRegN(r0(r), v, size);
 }
-void setReg16;
