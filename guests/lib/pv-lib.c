@@ -84,7 +84,7 @@ unsigned long pv_virt_to_mfn(const void *va) {
 
 /* ---- checks ---- */
 void pv_check(int ok, const char *file, int line, const char *fmt, ...) {
-  char what[160];
+  char what[200];
   va_list ap;
   va_start(ap, fmt);
   vsnprintk(what, sizeof what, fmt, ap);
