@@ -67,6 +67,7 @@ let a16: bool = false;
   if (off > limit) return 0;
   const lin = segBase(sg) + off;
   let n: u32 = (0x1000 - (lin & 0xFFF)) / size;
+  if (n == 0) return 0; // the next element straddles the page end: element by element
   // elements whose last byte is within the limit (room + 1 <= 4096 here: no overflow)
   const room = limit - off;
   if (room < n * size - 1) n = (room + 1) / size;

@@ -301,3 +301,46 @@ describe.skipIf(why !== null)("string instructions against the host CPU", () => 
     expect(bad).toEqual([]);
   });
 });
+
+describe("REP MOVS/STOS with paging: an element straddling a page end", () => {
+  // Found by the differential test (seed 20261122, cases 40000 and 69010): the bulk path must not
+  // run on from an element that straddles the page end into the next *machine* page; the second
+  // linear page is translated (here it maps elsewhere, or is not present).
+  const PD = 0x10000, PT = 0x11000;
+  /** identity-map the first 4 MiB, but linear page 0x5 → machine page 0x9, and page 0x7 not present */
+  function paged(): Machine {
+    const m = flatMachine();
+    const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
+    new DataView(pd.buffer).setUint32(0, PT | 0x3, true);
+    const ptv = new DataView(pt.buffer);
+    for (let i = 0; i < 1024; i++) if (i !== 7) ptv.setUint32(i * 4, ((i === 5 ? 9 : i) << 12) | 0x3, true);
+    m.writePhys(PD, pd);
+    m.writePhys(PT, pt);
+    m.setField(L.S_CR3, PD);
+    m.setField(L.S_CR0, 0x80000011);
+    return m;
+  }
+  // each program first touches the pages so their translations are in the TLB (the bulk path's condition)
+  function run(m: Machine, src: string): string {
+    m.writePhys(0x1000, assemble(src + "\nhlt", 0x1000));
+    m.eip = 0x1000;
+    return m.run(1000n);
+  }
+
+  it("REP STOSD from 0x4FFE writes the straddling element's tail into linear page 5 (machine page 9)", () => {
+    const m = paged();
+    expect(run(m, "movb $0, 0x4ff0; mov $0x11223344, %eax; mov $0x4ffe, %edi; mov $3, %ecx; rep stosl")).toBe("HLT");
+    expect(Array.from(m.readPhys(0x4ffe, 2))).toEqual([0x44, 0x33]);
+    expect(Array.from(m.readPhys(0x9000, 10))).toEqual([0x22, 0x11, 0x44, 0x33, 0x22, 0x11, 0x44, 0x33, 0x22, 0x11]);
+    expect(Array.from(m.readPhys(0x5000, 4))).toEqual([0, 0, 0, 0]); // machine page 5 untouched
+  });
+
+  it("REP MOVSD whose source element straddles into a not-present page faults there, precisely", () => {
+    const m = paged();
+    expect(run(m, "mov 0x6ff0, %eax; movb $0, 0x2000; mov $0x6ffd, %esi; mov $0x2000, %edi; mov $4, %ecx; rep movsl")).toBe("EXCEPTION");
+    expect(m.field(L.S_EXC_VECTOR)).toBe(14);
+    expect(m.field(L.S_CR2)).toBe(0x7000);
+    expect(m.reg("ecx")).toBe(4);
+    expect(m.reg("esi")).toBe(0x6ffd);
+  });
+});
