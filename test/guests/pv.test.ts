@@ -35,7 +35,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall"]) {
+    for (const g of ["hello", "traps", "syscall", "events"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -72,5 +72,12 @@ describe("PV guests", () => {
     expect(r.d.stats.entries).toBe(hypercalls);
     expect(r.d.stats.hypercalls.get(23)).toBe(1); // the one iret hypercall, into ring 3
     expect(hypercalls).toBeLessThan(30);
+  });
+
+  it.each(["events-pae", "events-classic"])("%s: three upcalls (two ipi sends, the timer), no bounce", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect(r.d.stats.upcalls).toBe(3);
+    expect(r.d.stats.bounces.size).toBe(0);
   });
 });
