@@ -8,7 +8,7 @@
 import { R_EAX, R_ECX, R_EDX, R_EBX, S_FLAGS } from "../layout";
 import { reg8, reg16, reg32, setReg8, setReg16, setReg32, regN, setRegN } from "../state";
 import { pending, ud, fault, BR } from "../priv/exception";
-import { readN, writeN, readForWrite, segWrite, probeWrite, readLin32, writeLin32 } from "../mmu/access";
+import { readN, writeN, readForWrite, segWrite, probeWrite, readLin32, writeLin32, alignmentFault } from "../mmu/access";
 import { getEflags, setArithFlags, setLazy, getCF, LAZY_ADD, LAZY_SUB, CF, PF, AF, ZF, SF } from "./flags";
 import { r0, r1, seg, ea, a16 } from "./operand";
 
@@ -89,6 +89,7 @@ export function cmpxchgM(r: usize, size: u32): void {
 export function cmpxchg8b(r: usize): void {
   const s = seg(r), off = ea(r);
   const lin = segWrite(s, off, 8); if (pending) return;
+  if (alignmentFault(lin, 8)) return;   // #AC checks the 8-byte operand's alignment
   if (!probeWrite(lin, 4)) return;
   if (!probeWrite(lin + 4, 4)) return;
   const lo = readLin32(lin), hi = readLin32(lin + 4);

@@ -17,9 +17,12 @@
 //   finishStringIn(), which stores it at the checked address.
 import {
   R_EAX, R_ECX, R_EDX, R_ESI, R_EDI, SR_ES, S_FLAGS, S_IO_PORT, S_IO_SIZE, S_IO_DIR, S_IO_VALUE,
-  S_IO_STRING, S_IO_LIN, S_BLOCK_STALE, EXIT_IO,
+  S_IO_STRING, S_IO_LIN, S_BLOCK_STALE, S_TLB_HITS, EXIT_IO, RAM_BASE,
 } from "../layout";
-import { reg32, reg16, setReg32, setReg16, regN, setRegN } from "../state";
+import {
+  reg32, reg16, setReg32, setReg16, regN, setRegN, segAttr, segBase, segLimit, ATTR_FAST_READ, ATTR_FAST_WRITE,
+} from "../state";
+import { tlbEntry, readNeed, writeNeed } from "../mmu/tlb";
 import { pending } from "../priv/exception";
 import { ioAllowed } from "../priv/io";
 import { readN, writeN, segWrite, probeWrite, writeLinN } from "../mmu/access";
@@ -49,6 +52,72 @@ let a16: bool = false;
 @inline function adv(v: u32, step: u32): u32 { return a16 ? (v + step) & 0xFFFF : v + step; }
 @inline function isRep(r: usize): bool { return (recFlags(r) & (RF_REP | RF_REPNE)) != 0; }
 
+// ---- bulk fast path (REP, DF = 0, 32-bit addresses) ----
+// Elements that lie within one page of the source and one of the destination, with both
+// segments on their fast path (limit check only) and both pages already in the TLB with the
+// rights needed, are moved with plain loads and stores or memory.copy/fill. Everything else
+// (page ends, TLB misses, faults, stores into pages holding decoded code — their TLB entries
+// lack TLB_NOCODE —, expand-down segments) goes element by element through mmu/access.ts, so
+// faults and self-modifying code behave exactly as there. Returns the elements done (0 = none).
+
+/** Elements of `size` from seg:off on before the page or segment ends, at most `max`; 0 if unsafe. */
+@inline function bulkRoom(sg: u32, off: u32, size: u32, max: u32, write: bool): u32 {
+  if (!(segAttr(sg) & (write ? ATTR_FAST_WRITE : ATTR_FAST_READ))) return 0;
+  const limit = segLimit(sg);
+  if (off > limit) return 0;
+  const lin = segBase(sg) + off;
+  let n: u32 = (0x1000 - (lin & 0xFFF)) / size;
+  // elements whose last byte is within the limit (room + 1 <= 4096 here: no overflow)
+  const room = limit - off;
+  if (room < n * size - 1) n = (room + 1) / size;
+  return n < max ? n : max;
+}
+
+/** no bulk access possible (machine addresses stay below 1 GiB) */
+const NO_BULK: u32 = 0xFFFFFFFF;
+
+/** Wasm address of seg:off if its page is in the TLB with the rights needed, else NO_BULK. */
+@inline function bulkAt(sg: u32, off: u32, write: bool): u32 {
+  const lin = segBase(sg) + off;
+  const e = tlbEntry(lin >>> 12);
+  const need = write ? writeNeed : readNeed;
+  if ((e & need) != need) return NO_BULK;
+  return RAM_BASE + ((e & 0xFFFFF000) | (lin & 0xFFF));
+}
+
+function bulkMovs(src: u32, size: u32, max: u32): u32 {
+  let n = bulkRoom(src, si, size, max, false);
+  const nd = bulkRoom(SR_ES, di, size, max, true);
+  if (nd < n) n = nd;
+  if (n < 2) return 0;
+  const from = bulkAt(src, si, false); if (from == NO_BULK) return 0;
+  const to = bulkAt(SR_ES, di, true); if (to == NO_BULK) return 0;
+  const bytes = n * size;
+  if (to > from && to < from + bytes) {
+    // overlapping forwards: element by element, as the CPU does (a pattern repeats)
+    for (let i: u32 = 0; i < bytes; i += size) {
+      if (size == 1) store<u8>(to + i, load<u8>(from + i));
+      else if (size == 2) store<u16>(to + i, load<u16>(from + i));
+      else store<u32>(to + i, load<u32>(from + i));
+    }
+  } else {
+    memory.copy(to, from, bytes);
+  }
+  store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + 2 * <u64>n);
+  return n;
+}
+
+function bulkStos(v: u32, size: u32, max: u32): u32 {
+  const n = bulkRoom(SR_ES, di, size, max, true);
+  if (n < 2) return 0;
+  const to = bulkAt(SR_ES, di, true); if (to == NO_BULK) return 0;
+  if (size == 1) memory.fill(to, <u8>v, n);
+  else if (size == 2) { for (let i: u32 = 0; i < n; i++) store<u16>(to + (i << 1), v); }
+  else { for (let i: u32 = 0; i < n; i++) store<u32>(to + (i << 2), v); }
+  store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + <u64>n);
+  return n;
+}
+
 /** MOVS: ES:[(E)DI] ← seg:[(E)SI]. */
 export function movs(r: usize, size: u32): void {
   load3(r);
@@ -61,8 +130,14 @@ export function movs(r: usize, size: u32): void {
     commitSi(); commitDi();
     return;
   }
+  const bulk = !a16 && step == size;
   let n: u32 = 0;
   while (cnt != 0 && n < CHUNK) {
+    if (bulk) {
+      const max = CHUNK - n < cnt ? CHUNK - n : cnt;
+      const k = bulkMovs(src, size, max);
+      if (k != 0) { si += k * size; di += k * size; cnt -= k; n += k; continue; }
+    }
     const v = readN(src, si, size); if (pending) break;
     writeN(SR_ES, di, v, size); if (pending) break;
     si = adv(si, step); di = adv(di, step); cnt--; n++;
@@ -82,8 +157,14 @@ export function stos(r: usize, size: u32): void {
     commitDi();
     return;
   }
+  const bulk = !a16 && step == size;
   let n: u32 = 0;
   while (cnt != 0 && n < CHUNK) {
+    if (bulk) {
+      const max = CHUNK - n < cnt ? CHUNK - n : cnt;
+      const k = bulkStos(v, size, max);
+      if (k != 0) { di += k * size; cnt -= k; n += k; continue; }
+    }
     writeN(SR_ES, di, v, size); if (pending) break;
     di = adv(di, step); cnt--; n++;
   }
@@ -183,9 +264,11 @@ export function scas(r: usize, size: u32): void {
 /** OUTS: port DX ← seg:[(E)SI], one element per exit to the host. */
 export function outs(r: usize, size: u32): void {
   load3(r);
-  if (!ioIteration(r)) return;
   const port = reg16(R_EDX);
+  // The I/O permission check comes before the count: REP OUTS with (E)CX = 0 at CPL > IOPL
+  // and the port denied still raises #GP(0) (the host CPU does; QEMU checks first as well).
   if (!ioAllowed(port, size)) return;
+  if (!ioIteration(r)) return;
   const v = readN(seg(r), si, size); if (pending) return;
   si = adv(si, stepOf(size));
   commitSi();
@@ -201,9 +284,11 @@ export function outs(r: usize, size: u32): void {
 /** INS: ES:[(E)DI] ← port DX; the host reads the port, finishStringIn() stores the value. */
 export function ins(r: usize, size: u32): void {
   load3(r);
-  if (!ioIteration(r)) return;
   const port = reg16(R_EDX);
+  // The I/O permission check comes before the count: REP INS with (E)CX = 0 at CPL > IOPL
+  // and the port denied still raises #GP(0) (the host CPU does; QEMU checks first as well).
   if (!ioAllowed(port, size)) return;
+  if (!ioIteration(r)) return;
   const lin = segWrite(SR_ES, di, size); if (pending) return;
   if (!probeWrite(lin, size)) return;
   di = adv(di, stepOf(size));

@@ -3,13 +3,13 @@
 // (TLB miss, page-crossing access, store into a code page, RAM holes) goes to the slow paths.
 // On a fault the functions raise it (priv/exception.ts `pending`) and return 0: callers must test
 // `pending` before changing any state.
-import { RAM_BASE, S_TLB_HITS, S_TLB_MISSES, S_CPL } from "../layout";
+import { RAM_BASE, S_TLB_HITS, S_TLB_MISSES, S_CPL, S_CR0, S_FLAGS } from "../layout";
 import { tlbEntry, readNeed, writeNeed, TLB_VALID, TLB_USER, TLB_WRITE_USER, TLB_WRITE_SUP, TLB_NX } from "./tlb";
 import { walk, ACC_WRITE, ACC_USER, ACC_FETCH, NO_MA } from "./walk";
 import {
   physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32,
 } from "./phys";
-import { pending, gp, faultCode, SS as SS_VEC } from "../priv/exception";
+import { pending, gp, faultCode, SS as SS_VEC, AC as AC_VEC } from "../priv/exception";
 import {
   segAttr, segLimit, segBase, ATTR_FAST_READ, ATTR_FAST_WRITE, ATTR_USABLE, ATTR_TYPE_CODE,
   ATTR_TYPE_WRITABLE, ATTR_TYPE_EXPAND_DOWN, ATTR_DB,
@@ -35,6 +35,23 @@ export function translate(lin: u32, acc: u32): u32 {
   return walk(lin, acc);
 }
 
+/**
+ * Alignment check (SDM Vol. 3, 6.15 "#AC"): with CR0.AM and EFLAGS.AC set, a misaligned data
+ * access at CPL 3 raises #AC(0), before any page-table check (what the host CPU does). The fast
+ * paths take only aligned 16/32-bit accesses, so every misaligned one comes through here.
+ * Returns true with #AC pending.
+ */
+function misalignedUser(lin: u32, size: u32, acc: u32): bool {
+  if (size == 1 || (lin & (size - 1)) == 0 || !(acc & ACC_USER) || (acc & ACC_FETCH)) return false;
+  if (!(load<u32>(S_CR0) & CR0_AM) || !(load<u32>(S_FLAGS) & EFLAGS_AC)) return false;
+  faultCode(AC_VEC, 0);
+  return true;
+}
+/** The alignment check for an access the caller splits (CMPXCHG8B's 8 bytes): true with #AC pending. */
+export function alignmentFault(lin: u32, size: u32): bool { return misalignedUser(lin, size, userAcc()); }
+const CR0_AM: u32 = 1 << 18;
+const EFLAGS_AC: u32 = 1 << 18;
+
 // ---- linear reads (explicit accesses at the current CPL) ----
 
 @inline export function readLin8(lin: u32): u32 {
@@ -44,17 +61,18 @@ export function translate(lin: u32, acc: u32): u32 {
 }
 @inline export function readLin16(lin: u32): u32 {
   const e = tlbEntry(lin >>> 12);
-  if ((e & readNeed) == readNeed && (lin & 0xFFF) <= 0xFFE) { countHit(); return load<u16>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE); }
+  if ((e & readNeed) == readNeed && (lin & 1) == 0) { countHit(); return load<u16>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE); }
   return readLinSlow(lin, 2, userAcc());
 }
 @inline export function readLin32(lin: u32): u32 {
   const e = tlbEntry(lin >>> 12);
-  if ((e & readNeed) == readNeed && (lin & 0xFFF) <= 0xFFC) { countHit(); return load<u32>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE); }
+  if ((e & readNeed) == readNeed && (lin & 3) == 0) { countHit(); return load<u32>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE); }
   return readLinSlow(lin, 4, userAcc());
 }
 
 /** Any read: `acc` says with which rights (0 = supervisor, for descriptor tables and the TSS). */
 export function readLinSlow(lin: u32, size: u32, acc: u32): u32 {
+  if (misalignedUser(lin, size, acc)) return 0;
   if (((lin & 0xFFF) + size) > 0x1000) {
     // Page-crossing: byte by byte, low address first; a fault names the first byte it hits.
     let v: u32 = 0;
@@ -79,17 +97,18 @@ export function readLinSlow(lin: u32, size: u32, acc: u32): u32 {
 }
 @inline export function writeLin16(lin: u32, v: u32): void {
   const e = tlbEntry(lin >>> 12);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0xFFE) { countHit(); store<u16>((e & 0xFFFFF000) | (lin & 0xFFF), v, RAM_BASE); return; }
+  if ((e & writeNeed) == writeNeed && (lin & 1) == 0) { countHit(); store<u16>((e & 0xFFFFF000) | (lin & 0xFFF), v, RAM_BASE); return; }
   writeLinSlow(lin, v, 2, userAcc() | ACC_WRITE);
 }
 @inline export function writeLin32(lin: u32, v: u32): void {
   const e = tlbEntry(lin >>> 12);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0xFFC) { countHit(); store<u32>((e & 0xFFFFF000) | (lin & 0xFFF), v, RAM_BASE); return; }
+  if ((e & writeNeed) == writeNeed && (lin & 3) == 0) { countHit(); store<u32>((e & 0xFFFFF000) | (lin & 0xFFF), v, RAM_BASE); return; }
   writeLinSlow(lin, v, 4, userAcc() | ACC_WRITE);
 }
 
 /** Any write; `acc` must include ACC_WRITE. A page-crossing write checks both pages before storing. */
 export function writeLinSlow(lin: u32, v: u32, size: u32, acc: u32): void {
+  if (misalignedUser(lin, size, acc)) return;
   if (((lin & 0xFFF) + size) > 0x1000) {
     const ma0 = translate(lin, acc);
     if (ma0 == NO_MA && pending) return;
@@ -112,7 +131,8 @@ export function writeLinSlow(lin: u32, v: u32, size: u32, acc: u32): void {
 export function probeWrite(lin: u32, size: u32): bool {
   const acc = userAcc() | ACC_WRITE;
   const e = tlbEntry(lin >>> 12);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0x1000 - size) return true;
+  if ((e & writeNeed) == writeNeed && (lin & (size - 1)) == 0) return true;
+  if (misalignedUser(lin, size, acc)) return false;
   if (translate(lin, acc) == NO_MA && pending) return false;
   if (((lin & 0xFFF) + size) > 0x1000) {
     if (translate((lin | 0xFFF) + 1, acc) == NO_MA && pending) return false;

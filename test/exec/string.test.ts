@@ -82,6 +82,31 @@ describe("MOVS", () => {
     expect(m.u64Field(L.S_BLOCKS_RUN)).toBeGreaterThanOrEqual(3n);
   });
 
+  it("overlapping REP MOVS forwards copies element by element (the pattern repeats)", () => {
+    const m = runAsm(`mov $0x2000, %esi; mov $0x2001, %edi; mov $10, %ecx; rep movsb
+      mov $0x2100, %esi; mov $0x2102, %edi; mov $3, %ecx; rep movsw`, (m) => {
+      fill(m, 0x2000, [7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      fill(m, 0x2100, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+    expect(bytes(m, 0x2000, 12)).toEqual([7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 11]);
+    expect(bytes(m, 0x2100, 9)).toEqual([1, 2, 1, 2, 1, 2, 1, 2, 9]);
+  });
+
+  it("REP STOSD across a page boundary with an element that straddles it", () => {
+    const m = runAsm(`mov $0xaabbccdd, %eax; mov $0x2ffe, %edi; mov $4, %ecx; rep stosl`);
+    expect(bytes(m, 0x2ffe, 16)).toEqual([0xdd, 0xcc, 0xbb, 0xaa, 0xdd, 0xcc, 0xbb, 0xaa, 0xdd, 0xcc, 0xbb, 0xaa, 0xdd, 0xcc, 0xbb, 0xaa]);
+    expect(m.reg("edi")).toBe(0x2ffe + 16);
+  });
+
+  it("REP MOVS that overwrites the next instruction: the new code runs", () => {
+    const m = runAsm(`mov $2f, %esi; mov $1f, %edi; mov $5, %ecx; rep movsb
+    1: mov $1, %eax
+      jmp 3f
+    2: .byte 0xb8, 2, 0, 0, 0
+    3:`);
+    expect(m.reg("eax")).toBe(2);
+  });
+
   it("a fault mid-string is precise: done iterations stay done, EIP on the instruction", () => {
     const m = flatMachine();
     // ES limit 0x3002: the fourth byte written (offset 0x3003) is beyond it: #GP(0)
