@@ -148,6 +148,28 @@ export const VCPUOP = { initialise: 0, up: 1, down: 2, is_up: 3, get_runstate_in
 /** multicall_entry (x86_32: 32 bytes). */
 export const MULTICALL_ENTRY = { op: 0, result: 4, args: 8, size: 32 } as const;
 
+/** Argument structures of the calls src/hv implements (x86_32 layouts), checked below. */
+export const EVTCHN_ALLOC_UNBOUND = { dom: 0, remote_dom: 2, port: 4 } as const;
+export const EVTCHN_BIND_VIRQ = { virq: 0, vcpu: 4, port: 8 } as const;
+export const EVTCHN_BIND_IPI = { vcpu: 0, port: 4 } as const;
+export const EVTCHN_STATUS = { dom: 0, port: 4, status: 8, vcpu: 12, u: 16, interdomain_port: 20 } as const;
+export const CALLBACK_REGISTER = { type: 0, flags: 2, address: 4, size: 12 } as const;
+export const SCHED_POLL = { ports: 0, nr_ports: 4, timeout: 8 } as const;
+export const GNTTAB_SETUP_TABLE = { dom: 0, nr_frames: 4, status: 8, frame_list: 12 } as const;
+export const GNTTAB_QUERY_SIZE = { dom: 0, nr_frames: 4, max_nr_frames: 8, status: 12 } as const;
+export const GNTTAB_GET_VERSION = { dom: 0, version: 4 } as const;
+/** grant_table.h GNTST_* status codes. */
+export const GNTST = { okay: 0, general_error: -1, bad_domain: -2, bad_virt_addr: -5, permission_denied: -8 } as const;
+export const VCPU_SET_SINGLESHOT_TIMER = { timeout_abs_ns: 0, flags: 8 } as const;
+export const VCPU_SSHOTTMR_future = 1;
+export const XEN_FEATURE_INFO = { submap_idx: 0, submap: 4 } as const;
+export const XENFEAT_pae_pgdir_above_4gb = 4;
+/** VIRQs per vCPU/domain (xen.h NR_VIRQS). */
+export const NR_VIRQS = 24;
+/** The hypervisor's GDT entries start here (arch-x86/xen.h). */
+export const FIRST_RESERVED_GDT_PAGE = 14;
+export const FIRST_RESERVED_GDT_ENTRY = 7168;
+
 /** [C expression, expected value]: what test/hv/abi.test.ts checks against the headers. */
 export const ABI_CHECKS: [string, number][] = [
   ...Object.entries(HYPERCALL).map(([k, v]) => [`__HYPERVISOR_${k}`, v] as [string, number]),
@@ -209,4 +231,24 @@ export const ABI_CHECKS: [string, number][] = [
   ["offsetof(struct multicall_entry, result)", MULTICALL_ENTRY.result],
   ["offsetof(struct multicall_entry, args)", MULTICALL_ENTRY.args],
   ["sizeof(struct multicall_entry)", MULTICALL_ENTRY.size],
+  ...Object.entries(EVTCHN_ALLOC_UNBOUND).map(([k, v]) => [`offsetof(struct evtchn_alloc_unbound, ${k})`, v] as [string, number]),
+  ...Object.entries(EVTCHN_BIND_VIRQ).map(([k, v]) => [`offsetof(struct evtchn_bind_virq, ${k})`, v] as [string, number]),
+  ...Object.entries(EVTCHN_BIND_IPI).map(([k, v]) => [`offsetof(struct evtchn_bind_ipi, ${k})`, v] as [string, number]),
+  ["offsetof(struct evtchn_status, dom)", EVTCHN_STATUS.dom], ["offsetof(struct evtchn_status, port)", EVTCHN_STATUS.port],
+  ["offsetof(struct evtchn_status, status)", EVTCHN_STATUS.status], ["offsetof(struct evtchn_status, vcpu)", EVTCHN_STATUS.vcpu],
+  ["offsetof(struct evtchn_status, u.virq)", EVTCHN_STATUS.u], ["offsetof(struct evtchn_status, u.unbound.dom)", EVTCHN_STATUS.u],
+  ["offsetof(struct evtchn_status, u.interdomain.port)", EVTCHN_STATUS.interdomain_port],
+  ["offsetof(struct callback_register, type)", CALLBACK_REGISTER.type], ["offsetof(struct callback_register, flags)", CALLBACK_REGISTER.flags],
+  ["offsetof(struct callback_register, address)", CALLBACK_REGISTER.address], ["sizeof(struct callback_register)", CALLBACK_REGISTER.size],
+  ...Object.entries(SCHED_POLL).map(([k, v]) => [`offsetof(struct sched_poll, ${k})`, v] as [string, number]),
+  ...Object.entries(GNTTAB_SETUP_TABLE).map(([k, v]) => [`offsetof(struct gnttab_setup_table, ${k})`, v] as [string, number]),
+  ...Object.entries(GNTTAB_QUERY_SIZE).map(([k, v]) => [`offsetof(struct gnttab_query_size, ${k})`, v] as [string, number]),
+  ...Object.entries(GNTTAB_GET_VERSION).map(([k, v]) => [`offsetof(struct gnttab_get_version, ${k})`, v] as [string, number]),
+  ...Object.entries(GNTST).map(([k, v]) => [`(uint32_t)GNTST_${k}`, v >>> 0] as [string, number]),
+  ...Object.entries(VCPU_SET_SINGLESHOT_TIMER).map(([k, v]) => [`offsetof(struct vcpu_set_singleshot_timer, ${k})`, v] as [string, number]),
+  ["VCPU_SSHOTTMR_future", VCPU_SSHOTTMR_future],
+  ...Object.entries(XEN_FEATURE_INFO).map(([k, v]) => [`offsetof(struct xen_feature_info, ${k})`, v] as [string, number]),
+  ["XENFEAT_pae_pgdir_above_4gb", XENFEAT_pae_pgdir_above_4gb], ["NR_VIRQS", NR_VIRQS],
+  ["FIRST_RESERVED_GDT_PAGE", FIRST_RESERVED_GDT_PAGE], ["FIRST_RESERVED_GDT_ENTRY", FIRST_RESERVED_GDT_ENTRY],
+  ["sizeof(struct xencons_interface)", 3088],
 ];

@@ -9,11 +9,9 @@
 // on each GDT frame, so the guest can no longer map it writable; this code only checks that the
 // frames belong to the domain. LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
-import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS } from "./abi.ts";
+import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
 import { GuestFault } from "./guest-memory.ts";
 
-/** First GDT entry the hypervisor reserves (FIRST_RESERVED_GDT_ENTRY = 14 pages of 512). */
-export const FIRST_RESERVED_GDT_ENTRY = 7168;
 
 const SEG_P = 1 << 15, SEG_S = 1 << 12, SEG_DPL = 3 << 13, SEG_TYPE = 0xf00, SEG_L = 1 << 21, SEG_G = 1 << 23;
 

@@ -8,9 +8,8 @@
 // (the console ring, the xenstore stub) rather than to another domain. alloc_unbound gives ports
 // no other domain can bind; bind_interdomain is -ENOSYS (loudly: no second domain exists).
 import type { Domain } from "./domain.ts";
-import { ERRNO, EVTCHNOP, EVTCHNSTAT, SHARED_INFO, VCPU_INFO, EVTCHN_2L_NR_CHANNELS_X86_32 } from "./abi.ts";
+import { ERRNO, EVTCHNOP, EVTCHNSTAT, SHARED_INFO, VCPU_INFO, EVTCHN_2L_NR_CHANNELS_X86_32, NR_VIRQS } from "./abi.ts";
 
-export const NR_VIRQS = 24;
 import { DOMID_SELF } from "./abi.ts";
 export { DOMID_SELF };
 

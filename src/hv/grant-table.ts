@@ -4,12 +4,11 @@
 // transferring grants need a second domain and are -ENOSYS, as is set_version (allowed by the
 // issue). Frames come from the domain builder's allocator (DomainConfig.allocFrame).
 import type { Domain } from "./domain.ts";
-import { ERRNO, GNTTABOP } from "./abi.ts";
+import { ERRNO, GNTTABOP, GNTST } from "./abi.ts";
 import { DOMID_SELF } from "./events.ts";
 
 /** Xen 4.17's default max_grant_frames. */
 export const MAX_GRANT_FRAMES = 64;
-export const GNTST = { okay: 0, general_error: -1, bad_domain: -2, bad_virt_addr: -6, permission_denied: -8 } as const;
 
 export class GrantTable {
   frames: number[] = [];

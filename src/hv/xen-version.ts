@@ -1,13 +1,13 @@
 // HYPERVISOR_xen_version (Xen common/kernel.c do_xen_version): xenolith answers as Xen 4.17, the
 // version of the headers the ABI is checked against.
 import type { Domain } from "./domain.ts";
-import { ERRNO, XENVER } from "./abi.ts";
+import { ERRNO, XENVER, XENFEAT_pae_pgdir_above_4gb } from "./abi.ts";
 
 export const XEN_MAJOR = 4;
 export const XEN_MINOR = 17;
 export const XEN_EXTRAVERSION = "-xenolith";
 /** XENFEAT_pae_pgdir_above_4gb: the only feature flag advertised (the L3 may live anywhere). */
-export const XEN_FEATURES_SUBMAP0 = 1 << 4;
+export const XEN_FEATURES_SUBMAP0 = 1 << XENFEAT_pae_pgdir_above_4gb;
 
 function cstr(s: string, size: number): Uint8Array {
   const b = new Uint8Array(size);

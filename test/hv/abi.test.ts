@@ -29,6 +29,7 @@ function probe(exprs: string[]): bigint[] {
 #include <xen/memory.h>
 #include <xen/physdev.h>
 #include <xen/vcpu.h>
+#include <xen/features.h>
 #include <xen/io/console.h>
 __attribute__((section(".probe"), used)) const unsigned long long probe[] = {
 ${exprs.map((e) => `  (unsigned long long)(${e}),`).join("\n")}
