@@ -17,8 +17,9 @@ export const F_PAE: u32 = 1 << 6;   // PAE paging (mmu/walk.ts)
 export const F_CX8: u32 = 1 << 8;   // CMPXCHG8B (exec/misc2.ts)
 export const F_SEP: u32 = 1 << 11;  // SYSENTER/SYSEXIT (priv/msr.ts, exec/system.ts)
 export const F_PGE: u32 = 1 << 13;  // global pages with CR4.PGE (mmu/tlb.ts)
-/** leaf 1 EDX: only what the core implements (no FPU, VME, DE, MCE, APIC, CMOV yet) */
-export const LEAF1_EDX: u32 = F_PSE | F_TSC | F_MSR | F_PAE | F_CX8 | F_SEP | F_PGE;
+export const F_CMOV: u32 = 1 << 15; // CMOVcc (exec/cond.ts)
+/** leaf 1 EDX: only what the core implements (no FPU, VME, DE, MCE, APIC yet) */
+export const LEAF1_EDX: u32 = F_PSE | F_TSC | F_MSR | F_PAE | F_CX8 | F_SEP | F_PGE | F_CMOV;
 /** leaf 0x80000001 EDX bit 20: execute-disable with PAE and EFER.NXE */
 export const F_NX: u32 = 1 << 20;
 /**

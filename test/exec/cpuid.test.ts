@@ -18,12 +18,12 @@ describe("CPUID", () => {
     expect(ascii(b, d, c)).toBe("XenolithVCPU");
   });
 
-  it("leaf 1: family 6 model 3 stepping 0, no ECX features, EDX = PSE TSC MSR PAE CX8 SEP PGE", () => {
+  it("leaf 1: family 6 model 3 stepping 0, no ECX features, EDX = PSE TSC MSR PAE CX8 SEP PGE CMOV", () => {
     const [a, b, c, d] = cpuid(1);
     expect(a).toBe(0x630);
     expect(b).toBe(0);
     expect(c).toBe(0);
-    expect(d).toBe((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13));
+    expect(d).toBe((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15));
     expect(d & 1).toBe(0); // no x87 FPU
     expect(d & ((1 << 23) | (1 << 24) | (1 << 25) | (1 << 26))).toBe(0); // no MMX FXSR SSE SSE2
   });

@@ -1,0 +1,18 @@
+// BT BTS BTR BTC (register or imm8 bit offset), BSF BSR.
+import { type Form } from "./form.ts";
+
+const rows: Form[] = [];
+// args = kind (0 BT, 1 BTS, 2 BTR, 3 BTC), size
+["Bt", "Bts", "Btr", "Btc"].forEach((k, kind) => {
+  for (const [s, size] of [["16", 2], ["32", 4]] as const) {
+    rows.push({ codes: [`${k}_rm${s}_r${s}`], reg: "btRR", mem: "btMR", args: [kind, size] });
+    rows.push({ codes: [`${k}_rm${s}_imm8`], reg: "btRI", mem: "btMI", args: [kind, size] });
+  }
+});
+// args = reverse (0 BSF, 1 BSR), size
+rows.push({ codes: ["Bsf_r16_rm16"], reg: "bsfR", mem: "bsfM", args: [0, 2] });
+rows.push({ codes: ["Bsf_r32_rm32"], reg: "bsfR", mem: "bsfM", args: [0, 4] });
+rows.push({ codes: ["Bsr_r16_rm16"], reg: "bsfR", mem: "bsfM", args: [1, 2] });
+rows.push({ codes: ["Bsr_r32_rm32"], reg: "bsfR", mem: "bsfM", args: [1, 4] });
+
+export const forms: Form[] = rows;
