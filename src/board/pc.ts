@@ -1,7 +1,7 @@
 // The bare PC: one Machine (CPU + RAM), the devices of a minimal PC on its port bus, a multiboot
 // loader, and the loop that runs it to an end:
 //
-//   COM1 0x3F8-0x3FF (IRQ 4)   debug console 0xE9   exit port 0xF4   POST/delay port 0x80
+//   COM1 0x3F8-0x3FF (IRQ 4)   debug console 0xE9   exit port 0xF4-0xF7   POST/delay port 0x80
 //   8259A PICs 0x20/0xA0       8254 PIT 0x40-0x43 (IRQ 0)            port B 0x61
 //
 // Time is the virtual clock of src/devices/pit.ts: retired instructions, plus the instructions a
@@ -84,8 +84,8 @@ export class PC {
     const m = this.machine;
     m.attachPorts(COM1_PORT, 8, this.serial);
     m.attachPorts(DEBUGCON_PORT, 1, new DebugConsole(this.console));
-    // QEMU's isa-debug-exit with iosize=4 claims 0xF4-0xF7; a write to the first port ends the run
-    m.attachPorts(EXIT_PORT, 1, this.exitPort);
+    // as QEMU's isa-debug-exit with iosize=4: a write to any of 0xF4-0xF7 ends the run
+    m.attachPorts(EXIT_PORT, 4, this.exitPort);
     m.attachPorts(PIC_MASTER_PORT, 2, this.pic);
     m.attachPorts(PIC_SLAVE_PORT, 2, this.pic);
     m.attachPorts(PIT_PORT, 4, this.pit);

@@ -70,6 +70,32 @@ describe("xenolith run: guests", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(33);
   });
+  it("--cmdline and --module reach the guest through the multiboot information", () => {
+    // prints the command line, then each module's string and first byte, from the info at EBX
+    const f = path.join(dir, "cmdline.elf");
+    writeFileSync(f, assembleElf(`
+      cmp $0x2badb002, %eax; jne 9f
+      mov $0x90000, %esp
+      mov %ebx, %edi
+      mov 16(%edi), %esi; call puts
+      mov 20(%edi), %ecx; mov 24(%edi), %ebx
+      1: jecxz 2f
+      mov $'|', %al; out %al, $0xe9
+      mov 8(%ebx), %esi; call puts
+      mov $'=', %al; out %al, $0xe9
+      mov (%ebx), %esi; lodsb; out %al, $0xe9
+      add $16, %ebx; dec %ecx; jmp 1b
+      2: mov $0x10, %al; out %al, $0xf4
+      9: cli; hlt
+      puts: lodsb; test %al, %al; jz 3f; out %al, $0xe9; jmp puts
+      3: ret`));
+    const mod = path.join(dir, "m.bin");
+    writeFileSync(mod, "Xmodule");
+    const r = xenolith(f, "--cmdline", "console=ttyS0 quiet", "--module", `${mod} arg1`);
+    expect(r.stdout).toBe(`${f} console=ttyS0 quiet|${mod} arg1=X`);
+    expect(r.status).toBe(33);
+  });
+
   it("--max-insns stops an endless loop with exit status 3", () => {
     const f = path.join(dir, "loop.elf");
     writeFileSync(f, assembleElf("1: jmp 1b"));
