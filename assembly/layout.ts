@@ -110,80 +110,82 @@ export const S_MODE: u32 = 0x100114;
 export const S_INSTR_EIP: u32 = 0x100118;
 /** u32: 1 while the CPU waits in HLT */
 export const S_HALTED: u32 = 0x10011C;
-/** u32: 0 = every exception exits to the host; 1 = delivered through the IDT in the core */
+/** u32: 0 = every exception exits to the host; 1 = delivered through the IDT in the core; 2 = PV: only software INT n of a vector in SOFT_INT_DIRECT goes through the IDT, everything else exits */
 export const S_EXC_POLICY: u32 = 0x100120;
+/** u32[8]: EXC_POLICY 2: bitmap of vectors whose INT n the core delivers through the IDT (Xen's direct trap for int $0x80) */
+export const S_SOFT_INT_DIRECT: u32 = 0x100124;
 /** u32: exception being raised (valid with EXIT_EXCEPTION) */
-export const S_EXC_VECTOR: u32 = 0x100124;
+export const S_EXC_VECTOR: u32 = 0x100144;
 /** u32: its error code */
-export const S_EXC_CODE: u32 = 0x100128;
+export const S_EXC_CODE: u32 = 0x100148;
 /** u32: 1 if it pushes an error code */
-export const S_EXC_HAS_CODE: u32 = 0x10012C;
+export const S_EXC_HAS_CODE: u32 = 0x10014C;
 /** u32: 0 fault (EIP = faulting instruction), 1 trap (EIP = next), 2 software interrupt INT n */
-export const S_EXC_KIND: u32 = 0x100130;
+export const S_EXC_KIND: u32 = 0x100150;
 /** u32: why run() returned (EXIT_*) */
-export const S_EXIT_REASON: u32 = 0x100134;
+export const S_EXIT_REASON: u32 = 0x100154;
 /** u32[4]: exit-specific arguments */
-export const S_EXIT_ARG: u32 = 0x100138;
+export const S_EXIT_ARG: u32 = 0x100158;
 /** u32: port of a pending I/O exit */
-export const S_IO_PORT: u32 = 0x100148;
+export const S_IO_PORT: u32 = 0x100168;
 /** u32: 1, 2 or 4 bytes */
-export const S_IO_SIZE: u32 = 0x10014C;
+export const S_IO_SIZE: u32 = 0x10016C;
 /** u32: 0 = in, 1 = out */
-export const S_IO_DIR: u32 = 0x100150;
+export const S_IO_DIR: u32 = 0x100170;
 /** u32: value written (out) or to be returned (in) */
-export const S_IO_VALUE: u32 = 0x100154;
+export const S_IO_VALUE: u32 = 0x100174;
 /** u32: 1 when the pending input is INS: the host passes the value to the core's finishStringIn() (not EAX) */
-export const S_IO_STRING: u32 = 0x100158;
+export const S_IO_STRING: u32 = 0x100178;
 /** u32: INS: linear address (already checked) the input value goes to */
-export const S_IO_LIN: u32 = 0x10015C;
+export const S_IO_LIN: u32 = 0x10017C;
 /** u32: linear address of a DECODE_MISS */
-export const S_FETCH_LIN: u32 = 0x100160;
+export const S_FETCH_LIN: u32 = 0x100180;
 /** u32: machine address of a DECODE_MISS */
-export const S_FETCH_PHYS: u32 = 0x100164;
+export const S_FETCH_PHYS: u32 = 0x100184;
 /** u32: bytes of guest machine RAM */
-export const S_RAM_SIZE: u32 = 0x100168;
+export const S_RAM_SIZE: u32 = 0x100188;
 /** u32: 1 when an external interrupt line is raised (PIC) */
-export const S_INTR_PENDING: u32 = 0x10016C;
+export const S_INTR_PENDING: u32 = 0x10018C;
 /** u32: set when a store hits the page of the running block */
-export const S_BLOCK_STALE: u32 = 0x100170;
+export const S_BLOCK_STALE: u32 = 0x100190;
 /** u32: machine page number of the running block */
-export const S_CUR_BLOCK_PAGE: u32 = 0x100174;
+export const S_CUR_BLOCK_PAGE: u32 = 0x100194;
 /** u32: second page of the running block (cross-page instruction), else 0xFFFFFFFF */
-export const S_CUR_BLOCK_PAGE2: u32 = 0x100178;
+export const S_CUR_BLOCK_PAGE2: u32 = 0x100198;
 /** u32: entries listed in TLB_VALID_LIST */
-export const S_TLB_VALID_COUNT: u32 = 0x10017C;
+export const S_TLB_VALID_COUNT: u32 = 0x10019C;
 /** u32: next free record slot */
-export const S_REC_NEXT: u32 = 0x100180;
+export const S_REC_NEXT: u32 = 0x1001A0;
 /** u32: next free block header */
-export const S_BLOCK_NEXT: u32 = 0x100184;
+export const S_BLOCK_NEXT: u32 = 0x1001A4;
 /** u32: translation tier: block entries before a block is queued for translation (0 = before its first run); 0xFFFFFFFF = interpreter only */
-export const S_JIT_THRESHOLD: u32 = 0x100188;
+export const S_JIT_THRESHOLD: u32 = 0x1001A8;
 /** u32: block indices waiting in JIT_QUEUE for the host to translate */
-export const S_JIT_QUEUE_COUNT: u32 = 0x10018C;
+export const S_JIT_QUEUE_COUNT: u32 = 0x1001AC;
 /** u64: instructions retired (also the time-stamp counter) */
-export const S_INSNS: u32 = 0x100190;
+export const S_INSNS: u32 = 0x1001B0;
 /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-export const S_TSC_OFFSET: u32 = 0x100198;
+export const S_TSC_OFFSET: u32 = 0x1001B8;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-export const S_BUDGET_END: u32 = 0x1001A0;
+export const S_BUDGET_END: u32 = 0x1001C0;
 /** u64: TLB lookups that hit */
-export const S_TLB_HITS: u32 = 0x1001A8;
+export const S_TLB_HITS: u32 = 0x1001C8;
 /** u64: TLB lookups that missed */
-export const S_TLB_MISSES: u32 = 0x1001B0;
+export const S_TLB_MISSES: u32 = 0x1001D0;
 /** u64: page-table walks */
-export const S_TLB_WALKS: u32 = 0x1001B8;
+export const S_TLB_WALKS: u32 = 0x1001D8;
 /** u64: full TLB flushes */
-export const S_TLB_FLUSHES: u32 = 0x1001C0;
+export const S_TLB_FLUSHES: u32 = 0x1001E0;
 /** u64: blocks decoded by the host */
-export const S_BLOCKS_DECODED: u32 = 0x1001C8;
+export const S_BLOCKS_DECODED: u32 = 0x1001E8;
 /** u64: blocks entered */
-export const S_BLOCKS_RUN: u32 = 0x1001D0;
+export const S_BLOCKS_RUN: u32 = 0x1001F0;
 /** u64: code pages invalidated by stores (self-modifying code) */
-export const S_BLOCKS_INVALIDATED: u32 = 0x1001D8;
+export const S_BLOCKS_INVALIDATED: u32 = 0x1001F8;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x1001E0;
+export const S_EXIT_COUNTS: u32 = 0x100200;
 /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-export const S_FAULT_COUNTS: u32 = 0x100260;
+export const S_FAULT_COUNTS: u32 = 0x100280;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */

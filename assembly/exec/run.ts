@@ -8,11 +8,11 @@ import {
   BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
   BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
   EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, EXIT_INTERRUPT,
-  SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW, S_JIT_THRESHOLD, S_JIT_QUEUE_COUNT, BLOCK_JIT_BASE,
+  SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW, S_EXC_VECTOR, S_SOFT_INT_DIRECT, S_JIT_THRESHOLD, S_JIT_QUEUE_COUNT, BLOCK_JIT_BASE,
   JIT_QUEUE_BASE, JIT_QUEUE_SIZE,
 } from "../layout";
-import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL } from "../priv/exception";
-import { deliverPending } from "../priv/interrupt";
+import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL, KIND_SOFT } from "../priv/exception";
+import { deliverPending, deliverDirect } from "../priv/interrupt";
 import { translate } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
@@ -115,7 +115,15 @@ function findBlock(): usize {
 function takeException(): u32 {
   clearPending();
   if (load<u32>(S_EXC_KIND) == KIND_FAULT) store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
-  if (load<u32>(S_EXC_POLICY) == 0) return EXIT_EXCEPTION;
+  const policy = load<u32>(S_EXC_POLICY);
+  if (policy == 0) return EXIT_EXCEPTION;
+  if (policy == 2) {
+    // PV guests: a software INT n the hypervisor opened (SOFT_INT_DIRECT) goes through the IDT
+    // with no hypervisor exit — Xen's int $0x80 direct trap; every other exception exits.
+    const v = load<u32>(S_EXC_VECTOR);
+    if (load<u32>(S_EXC_KIND) != KIND_SOFT || !(load<u32>(S_SOFT_INT_DIRECT + ((v >> 5) << 2)) & (1 << (v & 31)))) return EXIT_EXCEPTION;
+    return deliverDirect();
+  }
   return deliverPending();
 }
 

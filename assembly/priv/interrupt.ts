@@ -6,7 +6,7 @@
 import {
   S_EIP, S_INSTR_EIP, S_FLAGS, S_IDTR_BASE, S_IDTR_LIMIT, S_CR0, S_EXC_VECTOR, S_EXC_CODE,
   S_EXC_HAS_CODE, S_EXC_KIND, S_GPR, S_EXIT_ARG, SR_CS, SR_SS, R_ESP, EXIT_NONE, EXIT_SHUTDOWN,
-  EXIT_INTERNAL,
+  EXIT_INTERNAL, EXIT_EXCEPTION,
 } from "../layout";
 import {
   pending, clearPending, raise, faultCode, gp, GP, NP, TS, DF, PF, DE, SS as SS_VEC, DB, BP, OFV,
@@ -148,4 +148,18 @@ function deliverOnce(v: u32, code: u32, hasCode: bool, kind: u32): void {
   if (type == SYS_INT_GATE16 || type == SYS_INT_GATE32) nf &= ~IF;
   setEflags(nf);
   void descDB; void SS_VEC; void S_FLAGS; void EXIT_NONE;
+}
+
+/**
+ * EXC_POLICY 2 (PV guests): deliver the pending software interrupt once through the IDT — Xen's
+ * direct trap. A fault while delivering is not delivered here: it stays described in the EXC_*
+ * fields, EIP goes back to the INT, and the host (the hypervisor) handles it as Xen would.
+ */
+export function deliverDirect(): u32 {
+  deliverOnce(load<u32>(S_EXC_VECTOR), load<u32>(S_EXC_CODE), load<u32>(S_EXC_HAS_CODE) != 0, load<u32>(S_EXC_KIND));
+  if (exitRequested()) return EXIT_INTERNAL;
+  if (!pending) return EXIT_NONE;
+  clearPending();
+  if (load<u32>(S_EXC_KIND) == KIND_FAULT) store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+  return EXIT_EXCEPTION;
 }

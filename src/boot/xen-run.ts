@@ -22,8 +22,7 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
     allocFrame: () => pm.frames.allocXenHeap(built.domid),
     output: opts.output,
   });
-  d.vcpu.kernelSs = built.vcpu.kernelSs;
-  d.vcpu.kernelSp = built.vcpu.kernelSp;
+  d.setKernelStack(built.vcpu.kernelSs, built.vcpu.kernelSp);
   d.vmAssist = built.vcpu.vmAssist;
   return d;
 }

@@ -111,80 +111,82 @@ export const L = {
   S_INSTR_EIP: 0x100118,
   /** u32: 1 while the CPU waits in HLT */
   S_HALTED: 0x10011C,
-  /** u32: 0 = every exception exits to the host; 1 = delivered through the IDT in the core */
+  /** u32: 0 = every exception exits to the host; 1 = delivered through the IDT in the core; 2 = PV: only software INT n of a vector in SOFT_INT_DIRECT goes through the IDT, everything else exits */
   S_EXC_POLICY: 0x100120,
+  /** u32[8]: EXC_POLICY 2: bitmap of vectors whose INT n the core delivers through the IDT (Xen's direct trap for int $0x80) */
+  S_SOFT_INT_DIRECT: 0x100124,
   /** u32: exception being raised (valid with EXIT_EXCEPTION) */
-  S_EXC_VECTOR: 0x100124,
+  S_EXC_VECTOR: 0x100144,
   /** u32: its error code */
-  S_EXC_CODE: 0x100128,
+  S_EXC_CODE: 0x100148,
   /** u32: 1 if it pushes an error code */
-  S_EXC_HAS_CODE: 0x10012C,
+  S_EXC_HAS_CODE: 0x10014C,
   /** u32: 0 fault (EIP = faulting instruction), 1 trap (EIP = next), 2 software interrupt INT n */
-  S_EXC_KIND: 0x100130,
+  S_EXC_KIND: 0x100150,
   /** u32: why run() returned (EXIT_*) */
-  S_EXIT_REASON: 0x100134,
+  S_EXIT_REASON: 0x100154,
   /** u32[4]: exit-specific arguments */
-  S_EXIT_ARG: 0x100138,
+  S_EXIT_ARG: 0x100158,
   /** u32: port of a pending I/O exit */
-  S_IO_PORT: 0x100148,
+  S_IO_PORT: 0x100168,
   /** u32: 1, 2 or 4 bytes */
-  S_IO_SIZE: 0x10014C,
+  S_IO_SIZE: 0x10016C,
   /** u32: 0 = in, 1 = out */
-  S_IO_DIR: 0x100150,
+  S_IO_DIR: 0x100170,
   /** u32: value written (out) or to be returned (in) */
-  S_IO_VALUE: 0x100154,
+  S_IO_VALUE: 0x100174,
   /** u32: 1 when the pending input is INS: the host passes the value to the core's finishStringIn() (not EAX) */
-  S_IO_STRING: 0x100158,
+  S_IO_STRING: 0x100178,
   /** u32: INS: linear address (already checked) the input value goes to */
-  S_IO_LIN: 0x10015C,
+  S_IO_LIN: 0x10017C,
   /** u32: linear address of a DECODE_MISS */
-  S_FETCH_LIN: 0x100160,
+  S_FETCH_LIN: 0x100180,
   /** u32: machine address of a DECODE_MISS */
-  S_FETCH_PHYS: 0x100164,
+  S_FETCH_PHYS: 0x100184,
   /** u32: bytes of guest machine RAM */
-  S_RAM_SIZE: 0x100168,
+  S_RAM_SIZE: 0x100188,
   /** u32: 1 when an external interrupt line is raised (PIC) */
-  S_INTR_PENDING: 0x10016C,
+  S_INTR_PENDING: 0x10018C,
   /** u32: set when a store hits the page of the running block */
-  S_BLOCK_STALE: 0x100170,
+  S_BLOCK_STALE: 0x100190,
   /** u32: machine page number of the running block */
-  S_CUR_BLOCK_PAGE: 0x100174,
+  S_CUR_BLOCK_PAGE: 0x100194,
   /** u32: second page of the running block (cross-page instruction), else 0xFFFFFFFF */
-  S_CUR_BLOCK_PAGE2: 0x100178,
+  S_CUR_BLOCK_PAGE2: 0x100198,
   /** u32: entries listed in TLB_VALID_LIST */
-  S_TLB_VALID_COUNT: 0x10017C,
+  S_TLB_VALID_COUNT: 0x10019C,
   /** u32: next free record slot */
-  S_REC_NEXT: 0x100180,
+  S_REC_NEXT: 0x1001A0,
   /** u32: next free block header */
-  S_BLOCK_NEXT: 0x100184,
+  S_BLOCK_NEXT: 0x1001A4,
   /** u32: translation tier: block entries before a block is queued for translation (0 = before its first run); 0xFFFFFFFF = interpreter only */
-  S_JIT_THRESHOLD: 0x100188,
+  S_JIT_THRESHOLD: 0x1001A8,
   /** u32: block indices waiting in JIT_QUEUE for the host to translate */
-  S_JIT_QUEUE_COUNT: 0x10018C,
+  S_JIT_QUEUE_COUNT: 0x1001AC,
   /** u64: instructions retired (also the time-stamp counter) */
-  S_INSNS: 0x100190,
+  S_INSNS: 0x1001B0,
   /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-  S_TSC_OFFSET: 0x100198,
+  S_TSC_OFFSET: 0x1001B8,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x1001A0,
+  S_BUDGET_END: 0x1001C0,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x1001A8,
+  S_TLB_HITS: 0x1001C8,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x1001B0,
+  S_TLB_MISSES: 0x1001D0,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x1001B8,
+  S_TLB_WALKS: 0x1001D8,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x1001C0,
+  S_TLB_FLUSHES: 0x1001E0,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x1001C8,
+  S_BLOCKS_DECODED: 0x1001E8,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x1001D0,
+  S_BLOCKS_RUN: 0x1001F0,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x1001D8,
+  S_BLOCKS_INVALIDATED: 0x1001F8,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x1001E0,
+  S_EXIT_COUNTS: 0x100200,
   /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-  S_FAULT_COUNTS: 0x100260,
+  S_FAULT_COUNTS: 0x100280,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */

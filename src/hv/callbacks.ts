@@ -9,8 +9,7 @@ import { syncTs } from "./emul-priv-op.ts";
 
 /** HYPERVISOR_stack_switch(ss, esp): the ring-1 stack for exceptions from ring 3. */
 export function stackSwitch(d: Domain, ss: number, esp: number): number {
-  d.vcpu.kernelSs = fixupSelector(ss & 0xffff);
-  d.vcpu.kernelSp = esp >>> 0;
+  d.setKernelStack(fixupSelector(ss & 0xffff), esp);
   return 0;
 }
 

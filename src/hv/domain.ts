@@ -14,6 +14,7 @@ import { VirtualClock } from "./time.ts";
 import { ConsoleBackend } from "./console.ts";
 import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
+import { DirectTrap } from "./direct-trap.ts";
 
 export type Layout = "pae" | "classic";
 
@@ -55,6 +56,10 @@ export interface HypervisorAreaHooks {
   installInto(l2Mfn: number): void;
   /** map guest GDT page `page` (0-13) to `mfn`, or unmap it */
   mapGdtFrame(page: number, mfn: number | undefined): void;
+  /** for the fast system-call path (direct-trap.ts): the per-domain L1, Xen's reserved GDT page */
+  readonly perdomainL1?: number;
+  readonly gdtReserved?: number;
+  readonly layout?: { readonly gdtVirtStart: number; readonly pteBytes: number };
 }
 
 export interface DomainConfig {
@@ -105,6 +110,8 @@ export class Domain {
   readonly console?: ConsoleBackend;
   readonly stats = new Stats();
   readonly grants: GrantTable;
+  /** the int $0x80 fast path, when the builder's hypervisor area allows it */
+  directTrap?: DirectTrap;
   readonly ramBase = L.RAM_BASE;
   readonly sharedInfoMa: number;
   /** vm_assist bits (VMASST_TYPE_*) */
@@ -138,13 +145,21 @@ export class Domain {
     machine.setField(L.S_EXC_POLICY, 0);
     // The vCPU starts with events masked (XEN-PV-ABI.md §1: shared_info).
     this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, 1);
+    this.directTrap = DirectTrap.setup(this, cfg.allocFrame);
+  }
+
+  /** stack_switch: the ring-1 stack for exceptions and direct traps from ring 3 */
+  setKernelStack(ss: number, sp: number): void {
+    this.vcpu.kernelSs = ss & 0xffff;
+    this.vcpu.kernelSp = sp >>> 0;
+    this.directTrap?.syncStack();
   }
 
   ownsMfn(mfn: number): boolean { return this.owned.has(mfn >>> 0); }
-  /** A Xen-heap frame shared with the guest (grant table): zeroed, then the guest may map it. */
-  adoptXenFrame(mfn: number): void {
+  /** A Xen-heap frame: zeroed; shared with the guest (it may map it, e.g. the grant table) or not. */
+  adoptXenFrame(mfn: number, shared = true): void {
     this.machine.writePhys(mfn * 4096, new Uint8Array(4096));
-    this.owned.add(mfn >>> 0);
+    if (shared) this.owned.add(mfn >>> 0);
   }
 
   // ---- machine memory (the hypervisor's own mappings: not through the guest's page tables) ----

@@ -1,6 +1,6 @@
 // Exceptions and software interrupts of a PV guest (Xen arch/x86/traps.c, pv/traps.c): the trap
 // table the guest registers with set_trap_table, and what happens when the core exits with an
-// exception (EXC_POLICY = 0: every exception comes here).
+// exception (every exception comes here, except int $0x80 through the direct trap, direct-trap.ts).
 //
 //  - `int $0x82` from ring 1 is a hypercall (hypervisor.ts); everything else is delivered through
 //    the trap table by bounce.ts.
@@ -33,13 +33,23 @@ export function fixupSelector(sel: number): number { return (sel & 3) === 0 ? se
 /** HYPERVISOR_set_trap_table(traps): entries up to one with address 0; NULL clears the table. */
 export function setTrapTable(d: Domain, traps: number): number {
   const v = d.vcpu;
-  if (traps === 0) { v.trapTable.fill(undefined); return 0; }
+  if (traps === 0) { v.trapTable.fill(undefined); d.directTrap?.syncInt80(); return 0; }
+  try {
+    setEntries(d, traps);
+  } finally {
+    d.directTrap?.syncInt80(); // also when a later entry faulted: the earlier ones stay applied
+  }
+  return 0;
+}
+
+function setEntries(d: Domain, traps: number): void {
+  const v = d.vcpu;
   for (let at = traps >>> 0; ; at = (at + TRAP_INFO.size) >>> 0) {
     // Entries before a faulting one stay applied (Xen copies one at a time).
     const b = d.mem.read(at, TRAP_INFO.size);
     const dv = new DataView(b.buffer);
     const address = dv.getUint32(TRAP_INFO.address, true);
-    if (address === 0) return 0;
+    if (address === 0) return;
     v.trapTable[b[TRAP_INFO.vector]] = { flags: b[TRAP_INFO.flags], cs: fixupSelector(dv.getUint16(TRAP_INFO.cs, true)), address };
   }
 }

@@ -147,12 +147,15 @@ export class Emu {
   private memRuns(): MemRun[] {
     const c = this.caseRef!;
     const runs: MemRun[] = [];
-    const u8 = this.m.u8;
+    const u8 = this.m.u8, u32 = this.m.u32;
     c.pages.forEach((p, i) => {
       const start = L.RAM_BASE + SLOT_MA + i * PAGE;
       const init = this.initial[i];
+      const init32 = new Uint32Array(init.buffer, init.byteOffset, PAGE / 4);
+      const w0 = start >> 2;
       let k = 0;
       while (k < PAGE) {
+        if ((k & 3) === 0 && u32[w0 + (k >> 2)] === init32[k >> 2]) { k += 4; continue; }
         if (u8[start + k] === init[k]) { k++; continue; }
         const j0 = k;
         while (k < PAGE && u8[start + k] !== init[k]) k++;

@@ -5,7 +5,7 @@
 // flags, and pages mapped around it. Memory operands are steered into mapped pages, unmapped
 // pages (#PF), read-only pages, the code page, or across a page end; branch targets onto int3
 // pads or non-executable/unmapped pages. Nothing a case touches lies outside REGION/SAFE_UNMAPPED.
-import { Code, CodeExt, Decoder, DecoderOptions, Instruction, OpCodeOperandKind as K, OpCodeTableKind, MandatoryPrefix, Register, OpKind, Mnemonic } from "iced-x86";
+import { Code, CodeExt, type OpCodeInfo, Decoder, DecoderOptions, Instruction, OpCodeOperandKind as K, OpCodeTableKind, MandatoryPrefix, Register, OpKind, Mnemonic } from "iced-x86";
 import {
   type Case, type CasePage, type Poke, REGION, SAFE_UNMAPPED, PAGE_W, PAGE_X, FILL_INT3, MAX_PAGES, MAX_POKES,
 } from "./protocol.ts";
@@ -71,11 +71,22 @@ function le(v: number, n: number): number[] {
   return out;
 }
 
+/** iced's opcode description of a Code, with its operand kinds (cached: each is a Wasm object). */
+interface OpInfo { oc: OpCodeInfo; kinds: K[]; operandSize: number }
+const opInfos = new Map<number, OpInfo>();
+function opInfo(code: number): OpInfo {
+  let o = opInfos.get(code);
+  if (!o) {
+    const oc = CodeExt.opCode(code);
+    o = { oc, kinds: Array.from({ length: oc.opCount }, (_, i) => oc.opKind(i)), operandSize: oc.operandSize };
+    opInfos.set(code, o);
+  }
+  return o;
+}
+
 /** Encode one instance of `code` with random operands and prefixes. */
 function encode(code: number, rng: Rng): Enc {
-  const oc = CodeExt.opCode(code);
-  const kinds: K[] = [];
-  for (let i = 0; i < oc.opCount; i++) kinds.push(oc.opKind(i));
+  const { oc, kinds } = opInfo(code);
   const mnem = Mnemonic[oc.mnemonic];
   const needsModrm = oc.groupIndex >= 0 || oc.rmGroupIndex >= 0 || kinds.some((k) => isRm(k) || isMemOnly(k) || isRegField(k) || isRmRegOnly(k));
   const memAllowed = kinds.some((k) => isRm(k) || isMemOnly(k));
@@ -322,7 +333,7 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   const decoded = ins.code;
   if (form.code === Code.INVALID ? decoded !== Code.INVALID && Code[decoded].slice(0, 2) !== "Ud" : decoded !== form.code) return undefined;
   const mnem = Mnemonic[ins.mnemonic];
-  const o16 = (CodeExt.opCode(decoded).operandSize === 16);
+  const o16 = opInfo(decoded).operandSize === 16;
 
   const regs = Array.from({ length: 8 }, () => rng.value());
   // EFLAGS: random arithmetic flags and DF, IF set (as Linux runs user code), AC rarely
@@ -383,8 +394,7 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   }
 
   // control transfers: put the target where it lands safely
-  const oc = CodeExt.opCode(decoded);
-  const kinds = Array.from({ length: oc.opCount }, (_, i) => oc.opKind(i));
+  const kinds = opInfo(decoded).kinds;
   const next = eip + len;
   const tgt = () => branchTarget(rng, lay, eip, len, o16);
   if (kinds.some((k) => k === K.br32_1 || k === K.br32_4 || k === K.br16_1 || k === K.br16_2)) {

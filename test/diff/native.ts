@@ -1,7 +1,8 @@
 // The host CPU as the oracle: build test/diff/native/runner.c into build/diff/ and run batches of
 // cases through it, then turn each raw signal context into a Result.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { execFileSync, spawnSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, statSync, openSync, closeSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Case, type Result, type RawNative, encodeCases, decodeResults } from "./protocol.ts";
@@ -54,6 +55,34 @@ export function runNative(cases: Case[]): Result[] {
   if (r.status !== 0) throw new Error(`native runner failed (${r.status ?? r.signal}): ${r.stderr.toString()}`);
   const { raw } = decodeResults(r.stdout, cases.length);
   return raw.map((x, i) => normalize(cases[i], x));
+}
+
+/**
+ * Run `cases` natively in the background: input and output go through files, so the runner never
+ * waits on a pipe while this process is busy with the emulator side.
+ */
+export function runNativeAsync(cases: Case[]): Promise<Result[]> {
+  const a = nativeRunner();
+  if (!a.ok) return Promise.reject(new Error(a.why));
+  const dir = mkdtempSync(path.join(tmpdir(), "xenolith-diff-"));
+  const inPath = path.join(dir, "cases"), outPath = path.join(dir, "results");
+  writeFileSync(inPath, encodeCases(cases));
+  const inFd = openSync(inPath, "r"), outFd = openSync(outPath, "w");
+  const child = spawn(a.binary, [], { stdio: [inFd, outFd, "pipe"] });
+  closeSync(inFd); closeSync(outFd);
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+  return new Promise((resolve, reject) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      try {
+        if (code !== 0) throw new Error(`native runner failed (${code ?? signal}): ${err}`);
+        const { raw } = decodeResults(readFileSync(outPath), cases.length);
+        resolve(raw.map((x, i) => normalize(cases[i], x)));
+      } catch (e) { reject(e); } finally { rmSync(dir, { recursive: true, force: true }); }
+    });
+  });
 }
 
 /** Vectors that push an error code (SDM Vol. 3, Table 6-1). */

@@ -113,3 +113,68 @@ for (const pae of [true, false]) {
     });
   });
 }
+
+describe("the fast system-call path", () => {
+  for (const pae of [true, false]) {
+    it(`int $0x80 from ring 3 reaches the ring-1 handler with no hypervisor entry (${pae ? "PAE" : "classic"})`, () => {
+      // The kernel maps its user page (code + stack) with U, registers vector 0x80 with DPL 3,
+      // drops to ring 3 by the iret hypercall; ring 3 makes 100 system calls, each returning by
+      // the native iret; the 101st (EAX = 1) makes the kernel shut down.
+      const t = boot(`
+        movl %esi, %ebp
+        movl $traps, %ebx
+        ${CALL(0)}                                  /* set_trap_table */
+        movl $user_page, %ebx                       /* remap it with U: its mfn from the P2M list */
+        movl %ebx, %eax
+        subl $${VIRT_BASE}, %eax
+        shrl $12, %eax
+        movl ${START_INFO.mfn_list}(%ebp), %ecx
+        movl (%ecx,%eax,4), %ecx
+        shll $12, %ecx
+        orl $0x67, %ecx                             /* P RW U A D */
+        xorl %edx, %edx; movl $2, %esi
+        ${CALL(14)}
+        movl %eax, uvm
+        pushl $0xe033                               /* iret to ring 3: SS ESP EFLAGS CS EIP */
+        pushl $user_page + 4096
+        pushl $0x202
+        pushl $0xe02b
+        pushl $user_code
+        jmp hypercall_page + 23 * 32                /* the slot pushes EAX */
+      syscall:
+        cmpl $1, %eax
+        je 1f
+        incl %ss:calls
+        iret                                        /* native: ring 1 -> ring 3 */
+      1: movl $2, %ebx; movl $reason, %ecx
+        ${CALL(29)}
+      traps:
+        .byte 0x80, 3
+        .word 0xe019
+        .long syscall
+        .long 0, 0
+      `, pae, `
+        calls: .long 0
+        reason: .long 0
+        uvm: .long 1
+        .balign 4096
+      user_page:
+      user_code:
+        movl $100, %ecx
+      2: xorl %eax, %eax
+        int $0x80
+        loop 2b
+        movl $1, %eax
+        int $0x80
+        .balign 4096
+      `);
+      const r = t.run();
+      expect(r).toMatchObject({ kind: "shutdown", reason: "poweroff" });
+      expect([t.d.mem.readU32(t.dataVa), t.d.mem.readU32(t.dataVa + 8)]).toEqual([100, 0]);
+      // Hypervisor entries: set_trap_table, update_va_mapping, iret, and the final int $0x80's
+      // shutdown hypercall — none for the 101 system calls.
+      expect(t.d.stats.bounces.size).toBe(0);
+      expect(t.d.stats.entries).toBe(4);
+    });
+  }
+});
