@@ -4,6 +4,7 @@
 // (XEN-PV-ABI.md §1). runDomain (src/hv/hypervisor.ts) then runs it.
 import { Domain } from "../hv/domain.ts";
 import type { PvDomain, PvMachine } from "./xen-domain.ts";
+import type { RunResult } from "../hv/hypervisor.ts";
 
 export interface StartOptions {
   /** where console output goes (default: stdout) */
@@ -25,4 +26,31 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
   d.setKernelStack(built.vcpu.kernelSs, built.vcpu.kernelSp);
   d.vmAssist = built.vcpu.vmAssist;
   return d;
+}
+
+/**
+ * The command's exit status for how a domain ended (issue 4 item 6): 0 for poweroff, 1 for a crash
+ * (the guest's own SHUTDOWN_crash, or killed by the hypervisor), 2 for reboot, 3 for suspend,
+ * 4 for watchdog, 5 for soft_reset and any other shutdown code; 124 when the instruction budget ran
+ * out first.
+ */
+export function exitStatus(r: RunResult): number {
+  if (r.kind === "budget") return 124;
+  if (r.kind === "killed") return 1;
+  switch (r.reason) {
+    case "poweroff": return 0;
+    case "crash": return 1;
+    case "reboot": return 2;
+    case "suspend": return 3;
+    case "watchdog": return 4;
+    default: return 5;
+  }
+}
+
+/** One line saying how the domain ended (for the command's stderr). */
+export function describeEnd(r: RunResult): string {
+  const at = `EIP 0x${(r.eip >>> 0).toString(16)}`;
+  if (r.kind === "budget") return `instruction budget used up at ${at}`;
+  if (r.kind === "killed") return `domain killed at ${at}: ${r.reason}`;
+  return `domain shut down (${r.reason}) at ${at}`;
 }

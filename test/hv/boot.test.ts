@@ -178,3 +178,13 @@ describe("the fast system-call path", () => {
     });
   }
 });
+
+describe("how a domain ends", () => {
+  it("exit statuses: poweroff 0, crash and killed 1", async () => {
+    const { exitStatus, describeEnd } = await import("../../src/boot/xen-run.ts");
+    expect(exitStatus({ kind: "shutdown", reason: "poweroff", code: 0, eip: 0 })).toBe(0);
+    expect(exitStatus({ kind: "shutdown", reason: "crash", code: 3, eip: 0 })).toBe(1);
+    expect(exitStatus({ kind: "killed", reason: "no handler for vector 6", eip: 0x1234 })).toBe(1);
+    expect(describeEnd({ kind: "killed", reason: "no handler for vector 6", eip: 0x1234 })).toBe("domain killed at EIP 0x1234: no handler for vector 6");
+  });
+});

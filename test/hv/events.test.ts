@@ -143,3 +143,61 @@ describe("PV console ring", () => {
     expect(t.d.events.isPending(CONSOLE_EVTCHN)).toBe(true);
   });
 });
+
+describe("SCHEDOP_poll and grant tables", () => {
+  it("poll returns at once for a pending port, sleeps until the timeout otherwise; -EINVAL for > 128 ports", () => {
+    const t = pvDomain(`${PRELUDE}
+      movl $0, ${ARG}
+      movl $7, %ebx; movl $${ARG}, %ecx; HYPERCALL 32       /* bind_ipi: port 3 */
+      movl ${ARG + 4}, %eax; movl %eax, ${ARG + 0x40}
+      movl $${ARG + 0x40}, ${ARG + 0x20}; movl $1, ${ARG + 0x24}
+      movl ${SHARED_INFO_VA + 32 + 16}, %eax; addl $1000000, %eax
+      movl %eax, ${ARG + 0x28}; movl $0, ${ARG + 0x2c}      /* timeout: now + 1 ms */
+      movl $3, %ebx; movl $${ARG + 0x20}, %ecx; HYPERCALL 29; RESULT 0
+      movl ${SHARED_INFO_VA + 32 + 16}, %eax; RESULT 1      /* time after: >= the timeout */
+      movl ${ARG + 0x28}, %eax; RESULT 2
+      movl ${ARG + 0x40}, %eax; movl %eax, ${ARG}
+      movl $4, %ebx; movl $${ARG}, %ecx; HYPERCALL 32       /* send: port pending (events masked) */
+      movl $3, %ebx; movl $${ARG + 0x20}, %ecx; HYPERCALL 29; RESULT 3   /* returns at once */
+      movl $129, ${ARG + 0x24}
+      movl $3, %ebx; movl $${ARG + 0x20}, %ecx; HYPERCALL 29; RESULT 4
+      SHUTDOWN 0
+    `);
+    t.run();
+    const r = t.d.mem.readU32s(DATA, 5);
+    expect(r[0]).toBe(0);
+    expect(r[1] - r[2]).toBeGreaterThanOrEqual(0);
+    expect(r[1] - r[2]).toBeLessThan(100);
+    expect([r[3], r[4]]).toEqual([0, neg(ERRNO.EINVAL)]);
+  });
+
+  it("grant_table_op setup_table hands out Xen-heap frames; query_size; get_version", () => {
+    const t = pvDomain(`${PRELUDE}
+      movl $0x7ff0, ${ARG}; movl $2, ${ARG + 4}; movl $${ARG + 0x40}, ${ARG + 12}
+      movl $2, %ebx; movl $${ARG}, %ecx; movl $1, %edx; HYPERCALL 20; RESULT 0
+      movzwl ${ARG + 8}, %eax; RESULT 1                                 /* status */
+      movl ${ARG + 0x40}, %eax; RESULT 2
+      movl ${ARG + 0x44}, %eax; RESULT 3
+      movl $0x7ff0, ${ARG + 0x80}
+      movl $6, %ebx; movl $${ARG + 0x80}, %ecx; movl $1, %edx; HYPERCALL 20; RESULT 4
+      movl ${ARG + 0x84}, %eax; RESULT 5
+      movl ${ARG + 0x88}, %eax; RESULT 6
+      movl $65, ${ARG + 4}                                              /* more than max */
+      movl $2, %ebx; movl $${ARG}, %ecx; movl $1, %edx; HYPERCALL 20
+      movzwl ${ARG + 8}, %eax; RESULT 7
+      movl $2, %ebx; movl $${ARG}, %ecx; movl $2, %edx; HYPERCALL 20; RESULT 8   /* count 2 */
+      movl $10, %ebx; movl $${ARG + 0x80}, %ecx; movl $1, %edx; HYPERCALL 20; RESULT 9
+      movl ${ARG + 0x84}, %eax; RESULT 10
+      movl $8, %ebx; HYPERCALL 20; RESULT 11                            /* set_version */
+      SHUTDOWN 0
+    `);
+    t.run();
+    const r = t.d.mem.readU32s(DATA, 12);
+    expect(r.slice(0, 2)).toEqual([0, 0]);
+    expect([r[2], r[3]]).toEqual([0x90, 0x91]);
+    expect(t.d.ownsMfn(0x90)).toBe(true);
+    expect(r.slice(4, 7)).toEqual([0, 2, 64]);
+    expect(r[7]).toBe(0xffff);                    // GNTST_general_error (-1) as int16
+    expect(r.slice(8)).toEqual([neg(ERRNO.EINVAL), 0, 1, neg(ERRNO.ENOSYS)]);
+  });
+});

@@ -169,3 +169,38 @@ describe("exception bouncing", () => {
     expect(t.run()).toMatchObject({ kind: "killed", reason: "no handler for vector 6" });
   });
 });
+
+describe("iret and the failsafe callback", () => {
+  it("an iret to a CS that does not load goes to the failsafe callback with DS ES FS GS below EIP", () => {
+    const t = pvDomain(`${PRELUDE}
+      movl $0xe019, %ebx; movl $evcb, %ecx; movl $0xe019, %edx; movl $failsafe, %esi
+      HYPERCALL 4
+      pushl $0x202
+      pushl $0x1239                /* a GDT selector with no GDT */
+      pushl $0x5678
+      pushl $0
+      HYPERCALL 23
+    evcb:
+      SHUTDOWN 3
+    failsafe:
+      ${SAVE(7)}
+    `);
+    const r = t.run();
+    expect(r).toMatchObject({ kind: "shutdown", reason: "poweroff" });
+    const [ds, es, fs, gs, eip, cs, eflags] = frame(t, 7);
+    expect([ds, es, fs, gs]).toEqual([0xe021, 0xe021, 0xe021, 0xe021]);
+    expect([eip, cs & 0xffff]).toEqual([0x5678, 0x1239]);
+    expect(eflags & 0x200).toBe(0x200);
+  });
+
+  it("without a failsafe callback the domain dies", () => {
+    const t = pvDomain(`${PRELUDE}
+      pushl $0x202
+      pushl $0x1239
+      pushl $0x5678
+      pushl $0
+      HYPERCALL 23
+    `);
+    expect(t.run()).toMatchObject({ kind: "killed", reason: expect.stringContaining("no failsafe callback") });
+  });
+});
