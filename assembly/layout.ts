@@ -17,23 +17,26 @@ export const PAGE_GEN_SIZE: u32 = 0x100000;
 /** region: u8 per machine page: 1 while decoded blocks come from it */
 export const CODE_PAGE_BASE: u32 = 0x642000;
 export const CODE_PAGE_SIZE: u32 = 0x40000;
+/** region: per machine page, one bit per 16-byte chunk (8 × u32): set while decoded code covers the chunk */
+export const CODE_MAP_BASE: u32 = 0x682000;
+export const CODE_MAP_SIZE: u32 = 0x800000;
 /** region: u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE) */
-export const BLOCK_HASH_BASE: u32 = 0x682000;
+export const BLOCK_HASH_BASE: u32 = 0xE82000;
 export const BLOCK_HASH_SIZE: u32 = 0x40000;
 /** region: block headers (BLOCK_FIELDS) */
-export const BLOCKS_BASE: u32 = 0x6C2000;
+export const BLOCKS_BASE: u32 = 0xEC2000;
 export const BLOCKS_SIZE: u32 = 0x200000;
 /** region: u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts) */
-export const BLOCK_JIT_BASE: u32 = 0x8C2000;
+export const BLOCK_JIT_BASE: u32 = 0x10C2000;
 export const BLOCK_JIT_SIZE: u32 = 0x40000;
 /** region: indices of hot blocks waiting for translation */
-export const JIT_QUEUE_BASE: u32 = 0x902000;
+export const JIT_QUEUE_BASE: u32 = 0x1102000;
 export const JIT_QUEUE_SIZE: u32 = 0x1000;
 /** region: decoded records (RECORD_FIELDS) */
-export const RECORDS_BASE: u32 = 0x903000;
+export const RECORDS_BASE: u32 = 0x1103000;
 export const RECORDS_SIZE: u32 = 0x800000;
 /** region: guest machine RAM; its size is chosen when the machine is made */
-export const RAM_BASE: u32 = 0x1200000;
+export const RAM_BASE: u32 = 0x1A00000;
 /** u32[8]: general registers, ModRM order EAX ECX EDX EBX ESP EBP ESI EDI */
 export const S_GPR: u32 = 0x100000;
 /** u32: instruction pointer (offset in CS) */
@@ -286,3 +289,7 @@ export const SR_DS: u32 = 0x3;
 export const SR_FS: u32 = 0x4;
 /** segment register number */
 export const SR_GS: u32 = 0x5;
+/** log2 of the bytes a CODE_MAP bit covers */
+export const CODE_CHUNK_SHIFT: u32 = 0x4;
+/** CODE_MAP bytes per machine page */
+export const CODE_MAP_BYTES_PER_PAGE: u32 = 0x20;

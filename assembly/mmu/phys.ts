@@ -1,9 +1,11 @@
 // Machine-address (ma) accesses: guest RAM at RAM_BASE in Wasm memory. Addresses past the end of
 // RAM read as all ones and ignore writes, as an empty ISA bus does. Stores into a page that holds
-// decoded code invalidate its blocks (self-modifying code).
+// decoded code invalidate its blocks (self-modifying code) — only when they touch the 16-byte
+// chunks the code came from, so data that shares a page with code (a counter beside a handler)
+// does not throw the page's blocks away on every store.
 import {
   RAM_BASE, S_RAM_SIZE, PAGE_GEN_BASE, CODE_PAGE_BASE, S_BLOCKS_INVALIDATED, S_BLOCK_STALE,
-  S_CUR_BLOCK_PAGE, S_CUR_BLOCK_PAGE2,
+  S_CUR_BLOCK_PAGE, S_CUR_BLOCK_PAGE2, CODE_MAP_BASE, CODE_MAP_BYTES_PER_PAGE, CODE_CHUNK_SHIFT,
 } from "../layout";
 
 @inline export function ramSize(): u32 { return load<u32>(S_RAM_SIZE); }
@@ -19,9 +21,19 @@ export function physRead64(ma: u32): u64 { return inRam(ma, 8) ? load<u64>(ma, R
 
 @inline export function isCodePage(mpn: u32): bool { return load<u8>(mpn, CODE_PAGE_BASE) != 0; }
 
-/** A store hit a code page: its blocks become stale (their GEN no longer matches). */
+/** Does decoded code cover any of bytes [lo, hi] (offsets in page `mpn`)? */
+function codeIn(mpn: u32, lo: u32, hi: u32): bool {
+  const map: usize = CODE_MAP_BASE + mpn * CODE_MAP_BYTES_PER_PAGE;
+  for (let c = lo >>> CODE_CHUNK_SHIFT; c <= hi >>> CODE_CHUNK_SHIFT; c++) {
+    if (load<u32>(map + ((c >>> 5) << 2)) & (1 << (c & 31))) return true;
+  }
+  return false;
+}
+
+/** A store hit code: the page's blocks become stale (their GEN no longer matches). */
 export function invalidateCodePage(mpn: u32): void {
   store<u8>(mpn, 0, CODE_PAGE_BASE);
+  memory.fill(CODE_MAP_BASE + mpn * CODE_MAP_BYTES_PER_PAGE, 0, CODE_MAP_BYTES_PER_PAGE);
   store<u32>(mpn << 2, load<u32>(mpn << 2, PAGE_GEN_BASE) + 1, PAGE_GEN_BASE);
   store<u64>(S_BLOCKS_INVALIDATED, load<u64>(S_BLOCKS_INVALIDATED) + 1);
   if (mpn == load<u32>(S_CUR_BLOCK_PAGE) || mpn == load<u32>(S_CUR_BLOCK_PAGE2)) store<u32>(S_BLOCK_STALE, 1);
@@ -29,9 +41,14 @@ export function invalidateCodePage(mpn: u32): void {
 
 @inline function beforeStore(ma: u32, size: u32): void {
   const first = ma >>> 12;
-  if (isCodePage(first)) invalidateCodePage(first);
-  const last = (ma + size - 1) >>> 12;
-  if (last != first && isCodePage(last)) invalidateCodePage(last);
+  const end = ma + size - 1;
+  const last = end >>> 12;
+  if (last == first) {
+    if (isCodePage(first) && codeIn(first, ma & 0xFFF, end & 0xFFF)) invalidateCodePage(first);
+  } else {
+    if (isCodePage(first) && codeIn(first, ma & 0xFFF, 0xFFF)) invalidateCodePage(first);
+    if (isCodePage(last) && codeIn(last, 0, end & 0xFFF)) invalidateCodePage(last);
+  }
 }
 
 export function physWrite8(ma: u32, v: u32): void {

@@ -156,6 +156,9 @@ export const BLOCK_FIELDS: Field[] = [
 ];
 
 export const MAX_RAM_BYTES = 1 << 30;
+/** Code tracking inside a page: 16-byte chunks, 256 bits a page. */
+export const CODE_CHUNK_SHIFT = 4;
+export const CODE_MAP_BYTES_PER_PAGE = (0x1000 >>> CODE_CHUNK_SHIFT) >>> 3;
 export const BLOCK_HASH_SLOTS = 1 << 16;
 export const RECORD_SLOTS = 1 << 18;
 export const TLB_VALID_MAX = 1 << 16;
@@ -168,6 +171,7 @@ export const REGIONS: Region[] = [
   { name: "TLB_VALID_LIST", size: TLB_VALID_MAX * 4, align: 0x1000, doc: "linear page numbers with a valid TLB entry" },
   { name: "PAGE_GEN", size: (MAX_RAM_BYTES >>> 12) * 4, align: 0x1000, doc: "u32 per machine page: bumped when a store invalidates its decoded code" },
   { name: "CODE_PAGE", size: MAX_RAM_BYTES >>> 12, align: 0x1000, doc: "u8 per machine page: 1 while decoded blocks come from it" },
+  { name: "CODE_MAP", size: (MAX_RAM_BYTES >>> 12) * CODE_MAP_BYTES_PER_PAGE, align: 0x1000, doc: "per machine page, one bit per 16-byte chunk (8 × u32): set while decoded code covers the chunk" },
   { name: "BLOCK_HASH", size: BLOCK_HASH_SLOTS * 4, align: 0x1000, doc: "u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE)" },
   { name: "BLOCKS", size: BLOCK_HASH_SLOTS * 32, align: 0x1000, doc: "block headers (BLOCK_FIELDS)" },
   { name: "BLOCK_JIT", size: BLOCK_HASH_SLOTS * 4, align: 0x1000, doc: "u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts)" },

@@ -18,23 +18,26 @@ export const L = {
   /** region: u8 per machine page: 1 while decoded blocks come from it */
   CODE_PAGE_BASE: 0x642000,
   CODE_PAGE_SIZE: 0x40000,
+  /** region: per machine page, one bit per 16-byte chunk (8 × u32): set while decoded code covers the chunk */
+  CODE_MAP_BASE: 0x682000,
+  CODE_MAP_SIZE: 0x800000,
   /** region: u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE) */
-  BLOCK_HASH_BASE: 0x682000,
+  BLOCK_HASH_BASE: 0xE82000,
   BLOCK_HASH_SIZE: 0x40000,
   /** region: block headers (BLOCK_FIELDS) */
-  BLOCKS_BASE: 0x6C2000,
+  BLOCKS_BASE: 0xEC2000,
   BLOCKS_SIZE: 0x200000,
   /** region: u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts) */
-  BLOCK_JIT_BASE: 0x8C2000,
+  BLOCK_JIT_BASE: 0x10C2000,
   BLOCK_JIT_SIZE: 0x40000,
   /** region: indices of hot blocks waiting for translation */
-  JIT_QUEUE_BASE: 0x902000,
+  JIT_QUEUE_BASE: 0x1102000,
   JIT_QUEUE_SIZE: 0x1000,
   /** region: decoded records (RECORD_FIELDS) */
-  RECORDS_BASE: 0x903000,
+  RECORDS_BASE: 0x1103000,
   RECORDS_SIZE: 0x800000,
   /** region: guest machine RAM; its size is chosen when the machine is made */
-  RAM_BASE: 0x1200000,
+  RAM_BASE: 0x1A00000,
   /** u32[8]: general registers, ModRM order EAX ECX EDX EBX ESP EBP ESI EDI */
   S_GPR: 0x100000,
   /** u32: instruction pointer (offset in CS) */
@@ -287,4 +290,8 @@ export const L = {
   SR_FS: 0x4,
   /** segment register number */
   SR_GS: 0x5,
+  /** log2 of the bytes a CODE_MAP bit covers */
+  CODE_CHUNK_SHIFT: 0x4,
+  /** CODE_MAP bytes per machine page */
+  CODE_MAP_BYTES_PER_PAGE: 0x20,
 } as const;

@@ -98,6 +98,8 @@ export class Machine {
   invalidateCode(mpn: number): void {
     if (this.u8[L.CODE_PAGE_BASE + mpn]) {
       this.u8[L.CODE_PAGE_BASE + mpn] = 0;
+      const map = L.CODE_MAP_BASE + mpn * L.CODE_MAP_BYTES_PER_PAGE;
+      this.u8.fill(0, map, map + L.CODE_MAP_BYTES_PER_PAGE);
       this.u32[(L.PAGE_GEN_BASE >> 2) + mpn]++;
     }
   }

@@ -27,6 +27,8 @@ const ACC_FETCH = 4;
 const NO_MA = 0xffffffff;
 /** longest block, in instructions */
 export const MAX_BLOCK = 128;
+/** Bytes handed to iced per block decode (at most the rest of the page). */
+const DECODE_WINDOW = 512;
 const RECORD_SLOTS = L.RECORDS_SIZE / L.REC_SIZE;
 const BLOCK_SLOTS = L.BLOCKS_SIZE / L.BLK_SIZE;
 const HASH_SLOTS = L.BLOCK_HASH_SIZE / 4;
@@ -81,6 +83,8 @@ export class BlockDecoder {
 
   private bytesAt(ma: number, len: number): Uint8Array {
     const ram = this.core.u32[L.S_RAM_SIZE >> 2];
+    // inside RAM: a view (iced's Decoder copies what it is given)
+    if (ma + len <= ram) return this.core.u8.subarray(L.RAM_BASE + ma, L.RAM_BASE + ma + len);
     const out = new Uint8Array(len).fill(0xff); // outside RAM the bus reads all ones
     const n = Math.max(0, Math.min(len, ram - ma));
     if (n > 0) out.set(this.core.u8.subarray(L.RAM_BASE + ma, L.RAM_BASE + ma + n));
@@ -92,9 +96,13 @@ export class BlockDecoder {
     if (u32[L.S_REC_NEXT >> 2] + MAX_BLOCK > RECORD_SLOTS || u32[L.S_BLOCK_NEXT >> 2] + 1 >= BLOCK_SLOTS) this.flushAll();
     const bitness = mode & 1 ? 32 : 16;
     const pageLeft = 0x1000 - (ma & 0xfff);
-    let bytes = this.bytesAt(ma, pageLeft);
+    // Hand iced a window, not the rest of the page: a block that outgrows it simply ends at the
+    // last whole instruction inside (the next block starts there).
+    const window = Math.min(pageLeft, DECODE_WINDOW);
+    let bytes = this.bytesAt(ma, window);
     const first = u32[L.S_REC_NEXT >> 2];
     let count = 0;
+    let bytesDecoded = 0;
     let page2 = NO_PAGE;
     const instr = this.instr;
     let decoder = new Decoder(bitness, bytes, DecoderOptions.None);
@@ -104,7 +112,7 @@ export class BlockDecoder {
         const pos = decoder.position;
         decoder.decodeOut(instr);
         if (decoder.lastError === DecoderError.NoMoreBytes) {
-          if (count > 0) break; // the crossing instruction starts a block of its own
+          if (count > 0 || window < pageLeft) break; // the crossing instruction starts a block of its own
           // Fetch the rest from the next linear page (its translation may fault).
           const acc = ACC_FETCH | (u32[L.S_CPL >> 2] === 3 ? ACC_USER : 0);
           const ma2 = this.core.exports.translate(((lin | 0xfff) + 1) >>> 0, acc) >>> 0;
@@ -120,10 +128,12 @@ export class BlockDecoder {
           decoder.decodeOut(instr);
           this.writeRecord(first + count, instr, bytes, 0, bitness);
           count++;
+          bytesDecoded += instr.length;
           break;
         }
         const ends = this.writeRecord(first + count, instr, bytes, pos, bitness);
         count++;
+        bytesDecoded += instr.length;
         if (ends) break;
       }
     } finally {
@@ -143,8 +153,10 @@ export class BlockDecoder {
     u32[(b + L.BLK_FIRST) >> 2] = first;
     u32[(b + L.BLK_COUNT) >> 2] = count;
     u32[(L.BLOCK_HASH_BASE >> 2) + blockSlot(ma, mode)] = bi + 1;
-    this.markCode(ma >>> 12);
-    if (page2 !== NO_PAGE) this.markCode(page2);
+    // the bytes the block came from: [ma, ma + bytesDecoded), possibly into page2
+    const off = ma & 0xfff;
+    this.markCode(ma >>> 12, off, Math.min(off + bytesDecoded, 0x1000));
+    if (page2 !== NO_PAGE) this.markCode(page2, 0, off + bytesDecoded - 0x1000);
     const dc = L.S_BLOCKS_DECODED >> 2;
     u32[dc] = (u32[dc] + 1) >>> 0;
     if (u32[dc] === 0) u32[dc + 1]++;
@@ -157,8 +169,14 @@ export class BlockDecoder {
     return this.core.u32[L.S_EXC_VECTOR >> 2] === 14;
   }
 
-  private markCode(mpn: number): void {
-    if (mpn >= L.CODE_PAGE_SIZE) return;
+  /** Bytes [lo, hi) of machine page `mpn` hold decoded code: stores there must invalidate it. */
+  private markCode(mpn: number, lo: number, hi: number): void {
+    if (mpn >= L.CODE_PAGE_SIZE || hi <= lo) return;
+    const u32 = this.core.u32;
+    const map = (L.CODE_MAP_BASE + mpn * L.CODE_MAP_BYTES_PER_PAGE) >> 2;
+    for (let c = lo >>> L.CODE_CHUNK_SHIFT; c <= (hi - 1) >>> L.CODE_CHUNK_SHIFT; c++) {
+      u32[map + (c >>> 5)] = (u32[map + (c >>> 5)] | (1 << (c & 31))) >>> 0;
+    }
     const u8 = this.core.u8;
     if (u8[L.CODE_PAGE_BASE + mpn]) return;
     u8[L.CODE_PAGE_BASE + mpn] = 1;
