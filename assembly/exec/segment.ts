@@ -10,12 +10,15 @@ import { read16, readN, write16, writeN } from "../mmu/access";
 import { r0, r1, seg, ea } from "./operand";
 import { peek, setSp, spPlus } from "./stack-ops";
 
-/** Load segment register `sreg` with `sel`; false with a fault pending. MOV CS is #UD. */
-function loadSreg(sreg: u32, sel: u32): bool {
+/**
+ * Load segment register `sreg` with `sel`; false with a fault pending. MOV CS is #UD. MOV SS and
+ * POP SS (`shadow`) hold off interrupts until after the next instruction; LSS does not.
+ */
+function loadSreg(sreg: u32, sel: u32, shadow: bool = true): bool {
   if (sreg == SR_CS) { ud(); return false; }
   if (sreg == SR_SS) {
     if (!loadSS(sel)) return false;
-    store<u32>(S_INTR_SHADOW, 1);
+    if (shadow) store<u32>(S_INTR_SHADOW, 1);
     return true;
   }
   return loadDataSeg(sreg, sel);
@@ -57,7 +60,7 @@ export function loadFarPtr(r: usize, sreg: u32, size: u32): void {
   const s = seg(r), off = ea(r);
   const v = readN(s, off, size); if (pending) return;
   const sel = read16(s, off + size); if (pending) return;
-  if (!loadSreg(sreg, sel)) return;
+  if (!loadSreg(sreg, sel, false)) return;
   setRegN(r0(r), v, size);
 }
 void setReg16;

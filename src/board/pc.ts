@@ -8,6 +8,7 @@
 // halted CPU would have retired until its next interrupt (HLT skips ahead to the next timer tick).
 // A run ends at: a write to the exit port; HLT that nothing can end (IF = 0, or no unmasked
 // timer running); the instruction limit; a triple fault (shutdown); an internal error.
+import { INTERNAL_UNSUPPORTED, describeUnsupported } from "../core/unsupported.ts";
 import { L } from "../core/layout.gen.ts";
 import { Machine } from "../core/machine.ts";
 import { Code } from "iced-x86";
@@ -185,8 +186,8 @@ export class PC {
     const m = this.machine;
     const arg0 = m.field(L.S_EXIT_ARG), arg1 = m.field(L.S_EXIT_ARG + 4);
     switch (arg0) {
-      case 1: return "exception delivery through the IDT is not implemented in the core yet";
       case 2: return `instruction ${(Code as unknown as Record<number, string>)[arg1] ?? `code ${arg1}`} is not implemented`;
+      case INTERNAL_UNSUPPORTED: return describeUnsupported(arg1);
       default: return `the core stopped with internal error ${arg0} (${arg1})`;
     }
   }

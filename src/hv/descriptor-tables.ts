@@ -10,7 +10,6 @@
 // frames belong to the domain. LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
-import { GuestFault } from "./guest-memory.ts";
 
 
 const SEG_P = 1 << 15, SEG_S = 1 << 12, SEG_DPL = 3 << 13, SEG_TYPE = 0xf00, SEG_L = 1 << 21, SEG_G = 1 << 23;
@@ -170,5 +169,3 @@ export function updateDescriptor(d: Domain, maLo: number, maHi: number, lo: numb
   d.writeMachineU64(maLo >>> 0, ok[0], ok[1]);
   return 0;
 }
-
-export { GuestFault };

@@ -4,7 +4,7 @@
 // vcpu_time_info says tsc_to_system_mul = 2^31, tsc_shift = 1 (system = (tsc << 1) * 2^31 >> 32).
 // The same image and flags always see the same times.
 import type { Domain } from "./domain.ts";
-import { ERRNO, SHARED_INFO, VCPU_INFO, VCPU_TIME_INFO, VIRQ_TIMER } from "./abi.ts";
+import { SHARED_INFO, VCPU_INFO, VCPU_TIME_INFO, VIRQ_TIMER } from "./abi.ts";
 import { L } from "../core/layout.gen.ts";
 
 /** Timeouts wrapped negative or more than 2^50 ns ahead fire after 100 ms (do_set_timer_op). */
@@ -59,5 +59,3 @@ export class VirtualClock {
     }
   }
 }
-
-export { ERRNO };

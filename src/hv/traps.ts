@@ -15,7 +15,7 @@
 //  - #NM with the virtual CR0.TS set clears it, as Xen's do_device_not_available does.
 import type { Domain } from "./domain.ts";
 import { L } from "../core/layout.gen.ts";
-import { ERRNO, SHARED_INFO, TRAP_INFO, VCPU_INFO } from "./abi.ts";
+import { SHARED_INFO, TRAP_INFO, VCPU_INFO } from "./abi.ts";
 import { bounce } from "./bounce.ts";
 import { emulatePrivilegedOp, emulateForcedPrefix, syncTs } from "./emul-priv-op.ts";
 
@@ -110,5 +110,3 @@ export function softwareInterrupt(d: Domain, n: number): void {
   d.machine.eip = d.machine.field(L.S_INSTR_EIP);
   injectTrap(d, TRAP_GP, (n << 3) | 2);
 }
-
-export { ERRNO };

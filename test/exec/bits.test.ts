@@ -70,6 +70,17 @@ describe("BSF/BSR (SDM rules)", () => {
   });
 });
 
+describe("F3 0F BC / BD (TZCNT / LZCNT encodings) on a CPU without BMI1 / ABM", () => {
+  it("execute as BSF / BSR (the REP prefix is ignored)", () => {
+    const a = run("rep bsf %ecx, %eax", { ecx: 0x80, eax: 99 });
+    expect(a.reg("eax")).toBe(7);
+    const b = run("rep bsr %ecx, %eax", { ecx: 0x80 });
+    expect(b.reg("eax")).toBe(7); // LZCNT would give 24
+    const z = run("rep bsf %ecx, %eax", { ecx: 0, eax: 0x1234 });
+    expect([z.reg("eax"), z.eflags & ZF]).toEqual([0x1234, ZF]); // TZCNT would give 32 with CF
+  });
+});
+
 const why = nativeUnavailable();
 describe.skipIf(why !== null)("bit instructions against the host CPU", () => {
   it("agrees on results, memory and the defined flags", () => {

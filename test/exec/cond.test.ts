@@ -1,7 +1,7 @@
 // SETcc and CMOVcc: every condition against the SDM's definition (Vol. 1, Appendix B) for every
 // combination of the flags it reads, and against the host CPU.
 import { describe, it, expect } from "vitest";
-import { runAsm, flatMachine } from "../helpers/flat.ts";
+import { flatMachine } from "../helpers/flat.ts";
 import { assemble } from "../helpers/asm.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import { nativeUnavailable, crossCheck, randomInputs, ARITH_FLAGS } from "../helpers/native.ts";
@@ -19,11 +19,25 @@ function holds(cc: number, f: number): boolean {
 /** Every combination of CF PF ZF SF OF. */
 const FLAG_SETS = Array.from({ length: 32 }, (_, i) => [CF, PF, ZF, SF, OF].reduce((a, f, k) => (i >> k) & 1 ? a | f : a, 0));
 
+/** One machine for many runs: the code is assembled once; each run resets EIP and HALTED. */
+function machineFor(src: string) {
+  const m = flatMachine();
+  m.writePhys(0x1000, assemble(`${src}\nhlt`, 0x1000));
+  return (setup: (mm: typeof m) => void) => {
+    setup(m);
+    m.setField(L.S_HALTED, 0);
+    m.eip = 0x1000;
+    expect(m.run(100n)).toBe("HLT");
+    return m;
+  };
+}
+
 describe("SETcc / CMOVcc (SDM rules)", () => {
   it("SETcc writes 1 or 0 to a byte register and to memory", () => {
     CC.forEach((c, cc) => {
+      const run = machineFor(`set${c} %bh\nset${c} 0x3000`);
       for (const f of FLAG_SETS) {
-        const m = runAsm(`set${c} %bh\nset${c} 0x3000`, (mm) => { mm.eflags = 2 | f; mm.setReg("ebx", 0xffffffff); mm.writePhys(0x3000, new Uint8Array([0xaa])); });
+        const m = run((mm) => { mm.eflags = 2 | f; mm.setReg("ebx", 0xffffffff); mm.writePhys(0x3000, new Uint8Array([0xaa])); });
         const want = holds(cc, f) ? 1 : 0;
         expect(m.reg("ebx"), `set${c} flags 0x${f.toString(16)}`).toBe((0xffff00ff | (want << 8)) >>> 0);
         expect(m.readPhys(0x3000, 1)[0]).toBe(want);
@@ -33,8 +47,9 @@ describe("SETcc / CMOVcc (SDM rules)", () => {
   });
   it("CMOVcc moves (16/32-bit, register and memory) only when the condition holds", () => {
     CC.forEach((c, cc) => {
+      const run = machineFor(`cmov${c} %ecx, %eax\ncmov${c} 0x3000, %dx`);
       for (const f of FLAG_SETS) {
-        const m = runAsm(`cmov${c} %ecx, %eax\ncmov${c} 0x3000, %dx\n`, (mm) => {
+        const m = run((mm) => {
           mm.eflags = 2 | f; mm.setReg("eax", 1); mm.setReg("ecx", 2); mm.setReg("edx", 0x11112222);
           mm.writePhys(0x3000, new Uint8Array([0x44, 0x33]));
         });

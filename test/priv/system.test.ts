@@ -143,6 +143,18 @@ describe("the TLB and control-register writes (SDM Vol. 3, 4.10.4)", () => {
   });
 });
 
+describe("what the core does not implement stops the run (EXIT_INTERNAL, reason in EXIT_ARG)", () => {
+  it("clearing CR0.PE: real mode", () => {
+    const m = run(`mov %cr0, %eax; and $-2, %eax; mov %eax, %cr0`);
+    expect([m.field(L.S_EXIT_REASON), m.field(L.S_EXIT_ARG), m.field(L.S_EXIT_ARG + 4)]).toEqual([8, 3, 3]);
+    expect(m.eip).toBe(0x1006); // at the MOV to CR0
+  });
+  it("IRET to virtual-8086 mode", () => {
+    const m = run(`pushl $0; pushl $0; pushl $0; pushl $0; pushl $0; pushl $0x20002; pushl $0; pushl $0; iret`);
+    expect([m.field(L.S_EXIT_REASON), m.field(L.S_EXIT_ARG), m.field(L.S_EXIT_ARG + 4)]).toEqual([8, 3, 2]);
+  });
+});
+
 describe("MSRs", () => {
   it("SYSENTER_CS/ESP/EIP and EFER.NXE round-trip; an unknown MSR is #GP(0)", () => {
     const m = run(`mov $0x174, %ecx; mov $0x08, %eax; xor %edx, %edx; wrmsr; rdmsr; mov %eax, %ebx;
