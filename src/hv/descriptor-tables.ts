@@ -81,10 +81,10 @@ function gateSelectorOkay(sel: number): boolean {
 }
 
 /** The hypervisor's flat segments (its reserved GDT page): base 0, ending where the M2P ends. */
+const FLAT_ATTR: Record<number, number> = { [FLAT_RING1_CS]: 0xc0bb, [FLAT_RING1_DS]: 0xc0b3, [FLAT_RING3_CS]: 0xc0fb, [FLAT_RING3_DS]: 0xc0f3 };
 export function flatSegment(d: Domain, sel: number): Segment | null {
-  const limit = d.segmentEnd - 1;
-  const attr = new Map([[FLAT_RING1_CS, 0xc0bb], [FLAT_RING1_DS, 0xc0b3], [FLAT_RING3_CS, 0xc0fb], [FLAT_RING3_DS, 0xc0f3]]).get(sel);
-  return attr === undefined ? null : { sel, base: 0, limit, attr };
+  const attr = FLAT_ATTR[sel];
+  return attr === undefined ? null : { sel, base: 0, limit: d.segmentEnd - 1, attr };
 }
 
 /** Read GDT entry `index` of the guest's own GDT (set_gdt frames), or null past its end. */

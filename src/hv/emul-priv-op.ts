@@ -137,13 +137,13 @@ function writeCr(d: Domain, n: number, val: number): boolean {
   }
 }
 
-function readDr(d: Domain, n: number): number | null {
+export function readDr(d: Domain, n: number): number | null {
   if (n === 4 || n === 5) n += 2; // aliases of DR6/DR7 while CR4.DE is clear (it always is)
   return n <= 3 || n >= 6 ? d.machine.field(L.S_DR + 4 * n) : null;
 }
 
 /** set_debugreg's checks: breakpoints must lie below the hypervisor area. */
-function writeDr(d: Domain, n: number, val: number): boolean {
+export function writeDr(d: Domain, n: number, val: number): boolean {
   if (n === 4 || n === 5) n += 2;
   if (n <= 3) { if (val >>> 0 >= d.hvStart) return false; }
   else if (n === 6) val = (val & 0x0000e00f) | 0xffff0ff0;

@@ -110,15 +110,38 @@ export class GuestMemory {
   writeU32(lin: number, v: number): void { this.write(lin, u32le(v)); }
   /** Several u32 words at once (one fault check for the whole range). */
   readU32s(lin: number, count: number): number[] {
+    const out = new Array<number>(count);
+    const ma = this.samePage(lin, count * 4, false);
+    if (ma >= 0) {
+      for (let i = 0; i < count; i++) out[i] = this.dv.getUint32(L.RAM_BASE + ma + i * 4, true);
+      return out;
+    }
     const b = this.read(lin, count * 4);
     const dv = new DataView(b.buffer);
-    return Array.from({ length: count }, (_, i) => dv.getUint32(i * 4, true));
+    for (let i = 0; i < count; i++) out[i] = dv.getUint32(i * 4, true);
+    return out;
   }
   writeU32s(lin: number, words: number[]): void {
+    const ma = this.samePage(lin, words.length * 4, true);
+    if (ma >= 0) {
+      for (let i = 0; i < words.length; i++) this.dv.setUint32(L.RAM_BASE + ma + i * 4, words[i] >>> 0, true);
+      this.machine.invalidateCode(ma >>> 12);
+      return;
+    }
     const b = new Uint8Array(words.length * 4);
     const dv = new DataView(b.buffer);
     words.forEach((w, i) => dv.setUint32(i * 4, w >>> 0, true));
     this.write(lin, b);
+  }
+
+  /** The common case: a range within one page. Its machine address, or -1 when it crosses. */
+  private samePage(lin: number, len: number, write: boolean): number {
+    lin >>>= 0;
+    if (len === 0 || (lin & 0xfff) + len > 0x1000) return -1;
+    this.checkRange(lin, len, write);
+    const ma = this.translate(lin, write);
+    if (!this.inRam(ma, len)) throw new GuestFault(lin, write, "maps outside RAM");
+    return ma;
   }
 }
 

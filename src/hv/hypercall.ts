@@ -13,6 +13,7 @@ import { updateVaMapping, mmuextOp } from "./mm.ts";
 import { schedOp } from "./sched.ts";
 import { consoleIo } from "./console.ts";
 import { xenVersion } from "./xen-version.ts";
+import { readDr, writeDr } from "./emul-priv-op.ts";
 
 /** A handler returns the result, or undefined when the domain died during the call. */
 type Handler = (d: Domain, a: number[]) => number | undefined;
@@ -62,6 +63,18 @@ function vcpuOp(d: Domain, cmd: number, vcpu: number, arg: number): number {
   }
 }
 
+/** HYPERVISOR_set_debugreg(reg, value): DR0-3 (below the hypervisor area), DR6, DR7 (no GD). */
+function setDebugreg(d: Domain, reg: number, value: number): number {
+  if (reg > 7) return -ERRNO.EINVAL; // 4/5 alias 6/7: the guest's CR4.DE is never set
+  return writeDr(d, reg, value) ? 0 : -ERRNO.EPERM;
+}
+
+/** HYPERVISOR_get_debugreg(reg) */
+function getDebugreg(d: Domain, reg: number): number {
+  const v = reg <= 7 ? readDr(d, reg) : null;
+  return v === null ? -ERRNO.EINVAL : v;
+}
+
 /** HYPERVISOR_multicall(entries, n): each entry {op, result, args[6]} runs; results written back. */
 function multicall(d: Domain, list: number, n: number): number {
   for (let i = 0; i < n >>> 0; i++) {
@@ -83,6 +96,8 @@ const TABLE = new Map<number, Handler>([
   [H.stack_switch, (d, a) => stackSwitch(d, a[0], a[1])],
   [H.set_callbacks, (d, a) => setCallbacks(d, a[0], a[1], a[2], a[3])],
   [H.fpu_taskswitch, (d, a) => fpuTaskswitch(d, a[0])],
+  [H.set_debugreg, (d, a) => setDebugreg(d, a[0], a[1])],
+  [H.get_debugreg, (d, a) => getDebugreg(d, a[0])],
   [H.update_descriptor, (d, a) => updateDescriptor(d, a[0], a[1], a[2], a[3])],
   [H.multicall, (d, a) => multicall(d, a[0], a[1])],
   [H.update_va_mapping, (d, a) => updateVaMapping(d, a[0], a[1], a[2], a[3])],

@@ -108,4 +108,19 @@ describe("privileged instructions", () => {
     expect(new TextDecoder().decode(t.d.mem.read(DATA, 12))).toBe("XenVMMXenVMM");
     expect(t.d.mem.readU32s(DATA + 12, 2)).toEqual([0x40000002, (4 << 16) | 17]);
   });
+
+  it("set_debugreg / get_debugreg: breakpoints below the hypervisor area, DR6 fixed bits, no DR7.GD", () => {
+    const t = pvDomain(`${PRELUDE}
+      movl $0, %ebx; movl $0x1000, %ecx; HYPERCALL 8; RESULT 0
+      movl $0, %ebx; HYPERCALL 9; RESULT 1
+      movl $1, %ebx; movl $0xf5800000, %ecx; HYPERCALL 8; RESULT 2
+      movl $7, %ebx; movl $0x2000, %ecx; HYPERCALL 8; RESULT 3
+      movl $6, %ebx; movl $0, %ecx; HYPERCALL 8; RESULT 4
+      movl $6, %ebx; HYPERCALL 9; RESULT 5
+      movl $8, %ebx; HYPERCALL 9; RESULT 6
+      SHUTDOWN 0
+    `);
+    t.run();
+    expect(t.d.mem.readU32s(DATA, 7)).toEqual([0, 0x1000, (-1 >>> 0), (-1 >>> 0), 0, 0xffff0ff0, (-22 >>> 0)]);
+  });
 });
