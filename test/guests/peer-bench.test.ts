@@ -4,8 +4,6 @@
 // print the same `DONE <name> <checksum>` line as QEMU (the reference, run here too when
 // qemu-system-i386 is installed) and exit with status 33 (0x10 written to port 0xF4).
 // Nothing is copied into the project; skipped with a message when the folder or binutils are absent.
-// Like bare.test.ts, skipped unless XENOLITH_GUESTS is set until the instructions they need
-// (LGDT, far JMP, IDT delivery, ...) have landed in the core.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -20,8 +18,7 @@ const KERNELS = ["alu", "mem", "call", "syscall", "tlb", "pf", "smc", "null"];
 const N = 4096;
 
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const missing = !process.env.XENOLITH_GUESTS ? "XENOLITH_GUESTS is not set"
-  : !existsSync(path.join(BENCH, "kernels")) ? `${BENCH}/kernels not found`
+const missing = !existsSync(path.join(BENCH, "kernels")) ? `${BENCH}/kernels not found`
   : !["as", "ld", "objcopy"].every(has) ? "GNU binutils (as, ld, objcopy) not installed" : undefined;
 if (missing) console.warn(`peer benchmark kernels skipped: ${missing}`);
 const haveQemu = !missing && has("qemu-system-i386");
