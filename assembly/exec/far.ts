@@ -3,7 +3,7 @@ import { pending } from "../priv/exception";
 import { farTransfer, farReturn, FAR_JMP, FAR_CALL } from "../priv/far";
 import { iret } from "../priv/iret";
 import { readN, read16 } from "../mmu/access";
-import { seg, ea, imm, imm2 } from "./operand";
+import { seg, ea, imm, imm2, a16 } from "./operand";
 
 // ptr16:16/32: the decoder puts the offset in IMM and the selector in IMM2.
 export function farJmpPtr(r: usize, size: u32): void { farTransfer(imm2(r) & 0xFFFF, imm(r), size, FAR_JMP); }
@@ -13,7 +13,8 @@ export function farCallPtr(r: usize, size: u32): void { farTransfer(imm2(r) & 0x
 function viaMem(r: usize, size: u32, kind: u32): void {
   const s = seg(r), a = ea(r);
   const off = readN(s, a, size); if (pending) return;
-  const sel = read16(s, a + size); if (pending) return;
+  // the selector's offset is computed in the address size: with 16-bit addressing it wraps at 64K
+  const sel = read16(s, a16(r) ? (a + size) & 0xFFFF : a + size); if (pending) return;
   farTransfer(sel, off, size, kind);
 }
 export function farJmpMem(r: usize, size: u32): void { viaMem(r, size, FAR_JMP); }

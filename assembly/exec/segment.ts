@@ -3,11 +3,11 @@
 // "Loading the SS register with a MOV instruction suppresses or inhibits some debug exceptions
 // and inhibits interrupts on the following instruction boundary").
 import { S_INTR_SHADOW, SR_CS, SR_SS } from "../layout";
-import { reg16, setRegN, segSel, setReg32, setReg16 } from "../state";
+import { reg16, setRegN, segSel, setReg32, setReg16, segBase } from "../state";
 import { pending, ud } from "../priv/exception";
 import { loadSS, loadDataSeg } from "../priv/segment";
-import { read16, readN, write16, writeN } from "../mmu/access";
-import { r0, r1, seg, ea } from "./operand";
+import { read16, readN, write16, writeN, alignmentFault } from "../mmu/access";
+import { r0, r1, seg, ea, a16 } from "./operand";
 import { peek, setSp, spPlus } from "./stack-ops";
 
 /**
@@ -42,6 +42,8 @@ export function movFromSregM(r: usize, size: u32): void { write16(seg(r), ea(r),
  */
 export function pushSreg(r: usize, sreg: u32, size: u32): void {
   const nsp = spPlus(-size);
+  // #AC checks the alignment of the whole operand-size slot (the host CPU does)
+  if (alignmentFault(segBase(SR_SS) + nsp, size)) return;
   writeN(SR_SS, nsp, segSel(sreg), 2);
   if (pending) return;
   setSp(nsp);
@@ -59,8 +61,8 @@ export function popSreg(r: usize, sreg: u32, size: u32): void {
 export function loadFarPtr(r: usize, sreg: u32, size: u32): void {
   const s = seg(r), off = ea(r);
   const v = readN(s, off, size); if (pending) return;
-  const sel = read16(s, off + size); if (pending) return;
+  // the selector's offset is computed in the address size: with 16-bit addressing it wraps at 64K
+  const sel = read16(s, a16(r) ? (off + size) & 0xFFFF : off + size); if (pending) return;
   if (!loadSreg(sreg, sel, false)) return;
   setRegN(r0(r), v, size);
 }
-void setReg16;

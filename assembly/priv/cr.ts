@@ -1,7 +1,7 @@
 // Control registers (SDM Vol. 3, 2.5; Vol. 2, MOV—Move to/from Control Registers) and the TLB
 // invalidation each write implies (SDM Vol. 3, 4.10.4.1).
 import { S_CR0, S_CR2, S_CR3, S_CR4, S_EFER } from "../layout";
-import { gp, pending } from "./exception";
+import { gp } from "./exception";
 import { tlbFlush } from "../mmu/tlb";
 import { physRead64 } from "../mmu/phys";
 import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR4_PAE, CR4_PSE, CR4_PGE, EFER_NXE } from "../mmu/walk";
@@ -74,4 +74,3 @@ export function writeEfer(v: u32): void {
   store<u32>(S_EFER, v);
   if ((old ^ v) & EFER_NXE) tlbFlush(false);
 }
-void pending;

@@ -6,7 +6,7 @@ import { S_EIP, S_GPR, R_ESP, SR_CS, SR_SS } from "../layout";
 import { cpl, segSel } from "../state";
 import { pending, gp, faultCode, NP, TS } from "./exception";
 import {
-  readDescriptor, descLo, descHi, descLin, descIsSeg, descIsCode, descIsData, descRW, descDpl,
+  readDescriptor, descLo, descHi, descLin, descIsSeg, descIsCode, descDpl,
   descPresent, descConforming, descLimit, descType, descBase, cacheAttr, gateSelector,
   gateOffset, gateParams, selIsNull, setAccessedAt, setDesc, SYS_CALL_GATE16, SYS_CALL_GATE32,
   SYS_TASK_GATE, SYS_TSS16_AVAIL, SYS_TSS32_AVAIL,
@@ -86,7 +86,7 @@ export function farTransfer(sel: u32, off: u32, size: u32, kind: u32): void {
     return;
   }
   const type = descType(descHi);
-  if (type == SYS_CALL_GATE16 || type == SYS_CALL_GATE32) { callGate(sel, size, kind); return; }
+  if (type == SYS_CALL_GATE16 || type == SYS_CALL_GATE32) { callGate(sel, kind); return; }
   if (type == SYS_TASK_GATE || type == SYS_TSS16_AVAIL || type == SYS_TSS32_AVAIL) {
     // Task gate or TSS: DPL < CPL or DPL < RPL → #GP(sel); not present → #NP(sel) (SDM JMP).
     if (descDpl(descHi) < cpl() || descDpl(descHi) < (sel & 3)) { gp(code); return; }
@@ -104,8 +104,9 @@ function commitEsp(): void { store<u32>(R_ESP << 2, frameEsp(), S_GPR); }
  * Through a call gate: gate DPL < CPL or < RPL → #GP(gate); not present → #NP(gate). CALL to a
  * non-conforming segment of a more privileged ring switches to the TSS stack of that ring and
  * copies the gate's parameter count of words/dwords from the caller's stack (SDM Vol. 3, 5.8.5).
+ * The gate's size (16/32-bit), not the CALL's operand size, sets the size of every push.
  */
-function callGate(gateSel: u32, size: u32, kind: u32): void {
+function callGate(gateSel: u32, kind: u32): void {
   const gLo = descLo, gHi = descHi;
   const gcode = gateSel & 0xFFFC;
   if (descDpl(gHi) < cpl() || descDpl(gHi) < (gateSel & 3)) { gp(gcode); return; }
@@ -156,7 +157,6 @@ function callGate(gateSel: u32, size: u32, kind: u32): void {
   if (!framePush(load<u32>(S_EIP), gsize)) return;
   if (!enter(sel, off, cpl())) return;
   commitEsp();
-  void size;
 }
 
 /** Offset `delta` above the caller's stack pointer, wrapping as its stack size says. */
@@ -222,4 +222,3 @@ export function checkReturnSS(ss: u32, rpl: u32): bool {
 /** Enter the code segment checkReturnCS accepted (used by IRET). */
 export function enterReturnCS(sel: u32, off: u32, newCpl: u32): bool { return enter(sel, off, newCpl); }
 export function returnCSLimit(): u32 { return descLimit(csLo, csHi); }
-void descIsData; void descRW; void SR_CS;

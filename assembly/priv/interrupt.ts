@@ -4,17 +4,17 @@
 // exception raised while delivering another one is combined per SDM Vol. 3, 6.15, Table 6-5
 // (#DF), and one raised while delivering #DF shuts the processor down (triple fault).
 import {
-  S_EIP, S_INSTR_EIP, S_FLAGS, S_IDTR_BASE, S_IDTR_LIMIT, S_CR0, S_EXC_VECTOR, S_EXC_CODE,
+  S_EIP, S_INSTR_EIP, S_IDTR_BASE, S_IDTR_LIMIT, S_CR0, S_EXC_VECTOR, S_EXC_CODE,
   S_EXC_HAS_CODE, S_EXC_KIND, S_GPR, S_EXIT_ARG, SR_CS, SR_SS, R_ESP, EXIT_NONE, EXIT_SHUTDOWN,
   EXIT_INTERNAL, EXIT_EXCEPTION,
 } from "../layout";
 import {
-  pending, clearPending, raise, faultCode, gp, GP, NP, TS, DF, PF, DE, SS as SS_VEC, DB, BP, OFV,
+  pending, clearPending, raise, faultCode, gp, NP, TS, DF, PF, DE, DB, BP, OFV,
   KIND_FAULT, KIND_TRAP, KIND_SOFT,
 } from "./exception";
 import {
   readDescriptor, descLo, descHi, descIsCode, descDpl, descPresent, descConforming, descLimit,
-  descDB, gateSelector, gateOffset, selIsNull, setAccessedAt, descLin, setDesc, SYS_TASK_GATE, SYS_INT_GATE16,
+  gateSelector, gateOffset, selIsNull, setAccessedAt, descLin, setDesc, SYS_TASK_GATE, SYS_INT_GATE16,
   SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32, descBase, cacheAttr,
 } from "./descriptor";
 import { checkSS, setSegCache, loadCS } from "./segment";
@@ -147,7 +147,6 @@ function deliverOnce(v: u32, code: u32, hasCode: bool, kind: u32): void {
   let nf = eflags & ~(TF | NT | RF | VM);
   if (type == SYS_INT_GATE16 || type == SYS_INT_GATE32) nf &= ~IF;
   setEflags(nf);
-  void descDB; void SS_VEC; void S_FLAGS; void EXIT_NONE;
 }
 
 /**

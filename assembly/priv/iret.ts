@@ -1,7 +1,7 @@
 // IRET in protected mode (SDM Vol. 2, IRET "Operation"): to the same ring, or to an outer ring
 // (SS:ESP popped too, data segments the outer ring may not use nulled); NT = 1 returns to the
 // previous task (task.ts). The return CS/SS checks are RET far's (far.ts).
-import { S_FLAGS, S_GPR, R_ESP, SR_SS, S_TR_BASE } from "../layout";
+import { S_GPR, R_ESP, SR_SS, S_TR_BASE } from "../layout";
 import { cpl } from "../state";
 import { pending, gp } from "./exception";
 import { readLinSlow } from "../mmu/access";
@@ -71,5 +71,4 @@ export function iret(size: u32): void {
   else store<u16>(R_ESP << 2, esp, S_GPR);
   setEflags(newFlags);
   nullInaccessibleSegs(rpl);
-  void S_FLAGS;
 }

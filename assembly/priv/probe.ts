@@ -3,7 +3,6 @@
 // selector's RPL may access (conforming code is exempt from the privilege check for LAR, LSL,
 // VERR). A null selector or one outside its table gives ZF = 0, never a fault.
 import { cpl } from "../state";
-import { pending } from "./exception";
 import {
   readDescriptor, descHi, descLo, descIsSeg, descIsCode, descConforming, descRW, descDpl,
   descType, descLimit, selIsNull,
@@ -42,4 +41,3 @@ export function probe(sel: u32, kind: u32): bool {
   probeValue = kind == PROBE_LAR ? hi & 0x00F0FF00 : descLimit(descLo, hi);
   return true;
 }
-void pending;

@@ -5,7 +5,7 @@ import {
   S_EIP, S_INSTR_EIP, S_GPR, S_SEG_SEL, S_TR_SEL, S_TR_BASE, S_TR_LIMIT, S_TR_ATTR, S_CR0, S_CR3,
   S_CR4, S_LDTR_SEL, S_LDTR_BASE, S_LDTR_LIMIT, R_ESP, SR_CS, SR_SS,
 } from "../layout";
-import { pending, gp, faultCode, NP, TS, SS as SS_VEC } from "./exception";
+import { pending, gp, faultCode, NP, TS } from "./exception";
 import {
   readDescriptor, descLo, descHi, descLin, descType, descIsSeg, descPresent, descBase, descLimit,
   descAttr, descIsCode, descConforming, descDpl, descRW, selIsNull, writeDescHi, setAccessedAt,
@@ -166,4 +166,3 @@ function loadNewTaskSegments(ldt: u32, ext: u32): bool {
 
 /** The accessed bit was just written: make the cached copy say so too. */
 function descHiAccessed(): void { setDesc(descLo, descHi | (1 << 8)); }
-void SS_VEC;

@@ -62,6 +62,10 @@ export function compare(c: Case, n: Result, e: Result): string[] {
   const diffs: string[] = [];
   const hex = (v: number) => "0x" + (v >>> 0).toString(16);
   const u = n.vector === -1 ? undefinedOf(c) : { flags: 0, regs: 0, memDest: false };
+  // POPA faulting on a later stack slot: the host's AMD part has already loaded the registers
+  // from the slots before it (Intel's does not); which registers a faulting POPA leaves changed
+  // is not architectural, so they are not compared (ESP is)
+  if (n.vector === 14 && /^Popa/.test(c.form)) u.regs |= 0xef;
   if (n.vector !== e.vector) diffs.push(`vector: native ${vecName(n.vector)}, emulator ${vecName(e.vector)}`);
   else {
     if (n.err !== e.err) diffs.push(`error code: native ${hex(n.err)}, emulator ${hex(e.err)}`);

@@ -349,6 +349,12 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
   else regs[4] = REGION.DATA.base + rng.below(REGION.DATA.pages) * PAGE + rng.below(PAGE);
   if (ins.isStackInstruction && lay.lowPages.length === 0 && rng.chance(0.0)) regs[4] = 0;
 
+  // PUSH Sreg with a 32-bit operand writes 2 bytes (Intel) or 4 (the host's AMD part): keep the
+  // slot aligned, so no vendor's choice decides between a fault and none
+  if (/^Pushd_(ES|CS|SS|DS|FS|GS)$/.test(form.name)) regs[4] = (regs[4] & ~3) >>> 0;
+  // CMPS: the host reads ES:EDI before DS:ESI, so with AC set an #AC on one operand races a
+  // #PF/#GP on the other; the order is not architectural: no AC for CMPS
+  if (/^Cmps/.test(mnem)) eflags &= ~0x40000;
   // an explicit memory operand: steer its effective address
   const hasMemOp = Array.from({ length: ins.opCount }, (_, i) => ins.opKind(i)).includes(OpKind.Memory);
   const isString = /^(Movs|Cmps|Stos|Lods|Scas|Ins|Outs)[bwd]$/.test(mnem) && !hasMemOp;
@@ -380,6 +386,12 @@ function tryCase(rng: Rng, index: number, form: FormInfo): Case | undefined {
     // (ES:EDI never in the code page: a REP store could run over the instruction)
     setReg16or32(regs, 6, dataTarget(rng, lay, size, a16, eip), a16);
     setReg16or32(regs, 7, dataTarget(rng, lay, size, a16, eip, false), a16);
+    // CMPS with an FS/GS (null) source: the host reads ES:EDI first, so keep that one mapped, or
+    // its #PF would hide the source's #GP (the order of the two reads is not architectural)
+    if (/^Cmps/.test(mnem) && bytes.some((b, i) => (b === 0x64 || b === 0x65) && i < len - 1)) {
+      const pool = a16 ? lay.lowPages : lay.dataPages;
+      if (pool.length) setReg16or32(regs, 7, rng.pick(pool) + 64 + rng.below(PAGE - 128), a16);
+    }
     if (ins.hasRepPrefix || ins.hasRepnePrefix) {
       const r = rng.below(10);
       const n = r < 1 ? 0 : r < 8 ? rng.below(17) : rng.below(2000);
