@@ -10,7 +10,7 @@ import { setSegCache, nullInaccessibleSegs } from "./segment";
 import { frameBeginCurrent, framePeek, frameRelease, frameEsp } from "./frame";
 import { checkReturnCS, checkReturnSS, enterReturnCS, returnCSLimit } from "./far";
 import { taskSwitch, SWITCH_IRET } from "./task";
-import { unsupported, UNSUP_V86 } from "./unsupported";
+import { unsupported, UNSUP_V86, UNSUP_SINGLE_STEP } from "./unsupported";
 import {
   getEflags, setEflags, CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL_MASK, NT, RF, VM, AC, VIF, VIP, ID,
 } from "../exec/flags";
@@ -50,6 +50,8 @@ export function iret(size: u32): void {
   const target = size == 2 ? off & 0xFFFF : off;
   const oldCpl = cpl();
   const newFlags = iretFlags(image, size, oldCpl);
+  // Single-step traps are not implemented: a return that would set TF stops the run.
+  if (newFlags & TF) { unsupported(UNSUP_SINGLE_STEP); return; }
   if (rpl == oldCpl) {
     if (target > returnCSLimit()) { gp(0); return; }
     frameRelease(3 * size);

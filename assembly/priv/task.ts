@@ -16,8 +16,8 @@ import { frameBeginCurrent, framePush, frameEsp } from "./frame";
 import { readLinSlow, writeLinSlow } from "../mmu/access";
 import { ACC_WRITE, CR0_PG, CR0_TS, CR4_PGE } from "../mmu/walk";
 import { tlbFlush } from "../mmu/tlb";
-import { unsupported, UNSUP_TSS16, UNSUP_TASK_T } from "./unsupported";
-import { getEflags, setEflags, NT } from "../exec/flags";
+import { unsupported, UNSUP_TSS16, UNSUP_TASK_T, UNSUP_SINGLE_STEP } from "./unsupported";
+import { getEflags, setEflags, NT, TF } from "../exec/flags";
 import { segSel } from "../state";
 
 export const SWITCH_JMP: u32 = 0;
@@ -70,6 +70,7 @@ export function taskSwitch(sel: u32, how: u32, ext: u32, hasCode: bool, code: u3
   const nLdt = rd(nBase + T_LDT, 2); if (pending) return;
   const trap = rd(nBase + T_TRAP, 2); if (pending) return;
   if (trap & 1) { unsupported(UNSUP_TASK_T); return; }
+  if (nFlags & TF) { unsupported(UNSUP_SINGLE_STEP); return; }
 
   // Save the current task (EIP is where it resumes; NT cleared in its image by IRET).
   const oBase = load<u32>(S_TR_BASE), oSel = load<u32>(S_TR_SEL);

@@ -12,6 +12,7 @@ export const UNSUP_REAL_MODE: u32 = 3;    // interrupts or CR0.PE = 0 (real mode
 export const UNSUP_BREAKPOINTS: u32 = 4;  // hardware breakpoints enabled in DR7
 export const UNSUP_TASK_SWITCH: u32 = 5;  // (unused: task switches are implemented for 32-bit TSSs)
 export const UNSUP_TASK_T: u32 = 6;       // a task switch to a TSS with the T (debug trap) flag
+export const UNSUP_SINGLE_STEP: u32 = 7;  // EFLAGS.TF = 1: single-step #DB traps are not raised
 
 export function unsupported(reason: u32): void {
   store<u32>(S_EIP, load<u32>(S_INSTR_EIP));

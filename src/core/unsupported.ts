@@ -9,6 +9,7 @@ const REASONS: Record<number, string> = {
   4: "hardware breakpoints (DR7) are not supported",
   5: "hardware task switches are not supported",
   6: "task switches to a TSS with the debug trap (T) flag are not supported",
+  7: "single-stepping (EFLAGS.TF = 1) is not supported",
 };
 
 export function describeUnsupported(reason: number): string {

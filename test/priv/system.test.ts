@@ -149,6 +149,10 @@ describe("what the core does not implement stops the run (EXIT_INTERNAL, reason 
     expect([m.field(L.S_EXIT_REASON), m.field(L.S_EXIT_ARG), m.field(L.S_EXIT_ARG + 4)]).toEqual([8, 3, 3]);
     expect(m.eip).toBe(0x1006); // at the MOV to CR0
   });
+  it("IRET that sets TF: single-step traps", () => {
+    const m = run(`pushl $0x102; pushl $0x08; pushl $0x1100; iret`);
+    expect([m.field(L.S_EXIT_REASON), m.field(L.S_EXIT_ARG), m.field(L.S_EXIT_ARG + 4)]).toEqual([8, 3, 7]);
+  });
   it("IRET to virtual-8086 mode", () => {
     const m = run(`pushl $0; pushl $0; pushl $0; pushl $0; pushl $0; pushl $0x20002; pushl $0; pushl $0; iret`);
     expect([m.field(L.S_EXIT_REASON), m.field(L.S_EXIT_ARG), m.field(L.S_EXIT_ARG + 4)]).toEqual([8, 3, 2]);
