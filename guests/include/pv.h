@@ -1,0 +1,108 @@
+/*
+ * The PV guest SDK: what a guest kernel built here (guests/pv/) needs to run on Xen's x86_32 PV
+ * ABI. Structures and numbers come from Xen's public headers (Debian libxen-dev, /usr/include/xen);
+ * hypercalls go through the hypercall page the domain builder fills (XEN_ELFNOTE_HYPERCALL_PAGE),
+ * slot n = 32 bytes at hypercall_page + n*32 (`mov $n,%eax; int $0x82; ret`).
+ *
+ * Each guest is built twice: PV_PAE=1 (PAE layout, magic "xen-3.0-x86_32p") and PV_PAE=0 (the
+ * classic 2-level layout, magic "xen-3.0-x86_32").
+ */
+#ifndef PV_H
+#define PV_H
+
+/* the current interface: sched_op is the new-style call 29, not the compat call 6 */
+#define __XEN_INTERFACE_VERSION__ __XEN_LATEST_INTERFACE_VERSION__
+
+#include <stdint.h>
+#include <stdarg.h>
+#include <xen/xen.h>
+#include <xen/sched.h>
+#include <xen/event_channel.h>
+#include <xen/callback.h>
+#include <xen/version.h>
+#include <xen/vcpu.h>
+
+#ifndef PV_PAE
+#error "build with -DPV_PAE=1 (PAE layout) or -DPV_PAE=0 (classic 2-level layout)"
+#endif
+
+#if PV_PAE
+#define PV_LAYOUT           "PAE"
+#define PV_MAGIC            "xen-3.0-x86_32p"
+#define PV_HV_START         __HYPERVISOR_VIRT_START_PAE
+#define PV_M2P_START        __MACH2PHYS_VIRT_START_PAE
+#else
+#define PV_LAYOUT           "classic"
+#define PV_MAGIC            "xen-3.0-x86_32"
+#define PV_HV_START         __HYPERVISOR_VIRT_START_NONPAE
+#define PV_M2P_START        __MACH2PHYS_VIRT_START_NONPAE
+#endif
+
+/* where the guest is linked and loaded (lib/pv-link.ld, XEN_ELFNOTE_VIRT_BASE) */
+#define PV_VIRT_BASE        0xC0000000UL
+
+/* The machine-to-physical table the hypervisor maps read-only (XEN-PV-ABI.md §1). */
+#define PV_M2P              ((const volatile unsigned long *)PV_M2P_START)
+
+/* PTE bits (SDM 4.3/4.4.2): the guest maps pages with these through update_va_mapping. */
+#define PTE_P  0x001
+#define PTE_RW 0x002
+#define PTE_U  0x004
+#define PTE_A  0x020
+#define PTE_D  0x040
+
+extern char hypercall_page[4096];
+extern start_info_t *start_info;
+/* shared_info, mapped by pv_start over a page of the guest's .bss */
+extern volatile shared_info_t *shared_info;
+
+/* ---- hypercalls: number in EAX, arguments in EBX ECX EDX ESI EDI, result in EAX ---- */
+#define PV_STR_(x) #x
+#define PV_STR(x) PV_STR_(x)
+#define PV_CALL(name) "call hypercall_page + (" PV_STR(__HYPERVISOR_##name) " * 32)"
+
+#define _hypercall1(name, a1) ({ long r_, b_; \
+  asm volatile(PV_CALL(name) : "=a"(r_), "=b"(b_) : "1"((long)(a1)) : "memory", "ecx", "edx"); r_; })
+#define _hypercall2(name, a1, a2) ({ long r_, b_, c_; \
+  asm volatile(PV_CALL(name) : "=a"(r_), "=b"(b_), "=c"(c_) : "1"((long)(a1)), "2"((long)(a2)) \
+               : "memory", "edx"); r_; })
+#define _hypercall3(name, a1, a2, a3) ({ long r_, b_, c_, d_; \
+  asm volatile(PV_CALL(name) : "=a"(r_), "=b"(b_), "=c"(c_), "=d"(d_) \
+               : "1"((long)(a1)), "2"((long)(a2)), "3"((long)(a3)) : "memory"); r_; })
+#define _hypercall4(name, a1, a2, a3, a4) ({ long r_, b_, c_, d_, S_; \
+  asm volatile(PV_CALL(name) : "=a"(r_), "=b"(b_), "=c"(c_), "=d"(d_), "=S"(S_) \
+               : "1"((long)(a1)), "2"((long)(a2)), "3"((long)(a3)), "4"((long)(a4)) : "memory"); r_; })
+
+static inline long HYPERVISOR_set_trap_table(const struct trap_info *t) { return _hypercall1(set_trap_table, t); }
+static inline long HYPERVISOR_stack_switch(unsigned long ss, unsigned long esp) { return _hypercall2(stack_switch, ss, esp); }
+static inline long HYPERVISOR_console_io(int cmd, int count, const char *buf) { return _hypercall3(console_io, cmd, count, buf); }
+static inline long HYPERVISOR_sched_op(int cmd, void *arg) { return _hypercall2(sched_op, cmd, arg); }
+static inline long HYPERVISOR_xen_version(int cmd, void *arg) { return _hypercall2(xen_version, cmd, arg); }
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg) { return _hypercall2(event_channel_op, cmd, arg); }
+static inline long HYPERVISOR_callback_op(int cmd, const void *arg) { return _hypercall2(callback_op, cmd, arg); }
+/* 64-bit arguments are split low/high (XEN-PV-ABI.md §2) */
+static inline long HYPERVISOR_set_timer_op(uint64_t ns) { return _hypercall2(set_timer_op, (uint32_t)ns, (uint32_t)(ns >> 32)); }
+static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags) {
+  return _hypercall4(update_va_mapping, va, (uint32_t)pte, (uint32_t)(pte >> 32), flags);
+}
+
+/* ---- the library (lib/pv-lib.c) ---- */
+int vsnprintk(char *buf, int size, const char *fmt, va_list ap);
+int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pv_shutdown(unsigned reason) __attribute__((noreturn));
+/* machine frame of a page of the guest's initial mapping, from the P2M list */
+unsigned long pv_virt_to_mfn(const void *va);
+int pv_strcmp(const char *a, const char *b);
+void *pv_memset(void *p, int c, unsigned n);
+
+/* Each guest's main: runs its checks; pv_start prints the verdict and shuts down (poweroff when
+ * every check passed, crash otherwise). */
+int main(void);
+
+/* ---- checks: one line per check ("ok N - what" / "not ok N - what: detail"), then a verdict ---- */
+void pv_check(int ok, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void pv_check_eq(unsigned long got, unsigned long want, const char *file, int line, const char *what);
+#define CHECK(cond, ...) pv_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_EQ(got, want, what) pv_check_eq((unsigned long)(got), (unsigned long)(want), __FILE__, __LINE__, what)
+
+#endif
