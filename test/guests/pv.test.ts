@@ -35,7 +35,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps"]) {
+    for (const g of ["hello", "traps", "syscall", "events"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -59,5 +59,25 @@ describe("PV guests", () => {
     const r = runGuest(name);
     expect(r.status, r.out).toBe(0);
     expect([0, 6, 13, 14].map((v) => r.d.stats.bounces.get(v))).toEqual([1, 1, 2, 2]);
+  });
+
+  it.each(["syscall-pae", "syscall-classic"])("%s: 1002 fast system calls from ring 3, no hypervisor entry for any", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("system calls made: 1002\n");
+    // Every hypervisor entry is one of the kernel's own hypercalls (set_trap_table, stack_switch,
+    // update_va_mapping, console_io, the iret to ring 3, shutdown): no bounce, no emulation.
+    const hypercalls = [...r.d.stats.hypercalls.values()].reduce((a, b) => a + b, 0);
+    expect(r.d.stats.bounces.size).toBe(0);
+    expect(r.d.stats.entries).toBe(hypercalls);
+    expect(r.d.stats.hypercalls.get(23)).toBe(1); // the one iret hypercall, into ring 3
+    expect(hypercalls).toBeLessThan(30);
+  });
+
+  it.each(["events-pae", "events-classic"])("%s: three upcalls (two ipi sends, the timer), no bounce", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect(r.d.stats.upcalls).toBe(3);
+    expect(r.d.stats.bounces.size).toBe(0);
   });
 });
