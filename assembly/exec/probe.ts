@@ -2,7 +2,7 @@
 import { reg16, setReg16, setRegN } from "../state";
 import { pending } from "../priv/exception";
 import { probe, probeValue } from "../priv/probe";
-import { read16, readForWrite, write16 } from "../mmu/access";
+import { read16, write16 } from "../mmu/access";
 import { setArithFlags, ZF } from "./flags";
 import { r0, r1, seg, ea } from "./operand";
 
@@ -40,7 +40,9 @@ export function arplR(r: usize): void {
 }
 export function arplM(r: usize): void {
   const sg = seg(r), a = ea(r);
-  const d = readForWrite(sg, a, 2); if (pending) return;
+  // a read, and a write only when the RPL is raised (SDM Vol. 2, ARPL; the host CPU does not
+  // fault on a read-only or code-segment destination it leaves alone)
+  const d = read16(sg, a); if (pending) return;
   const s = reg16(r1(r));
-  if ((d & 3) < (s & 3)) { write16(sg, a, (d & ~3) | (s & 3)); setZF(true); } else setZF(false);
+  if ((d & 3) < (s & 3)) { write16(sg, a, (d & ~3) | (s & 3)); if (pending) return; setZF(true); } else setZF(false);
 }

@@ -34,3 +34,16 @@ describe("PUSH Sreg with a 32-bit operand and EFLAGS.AC", () => {
     expect([r.vector, r.regs[4], r.mem.length]).toEqual([17, REGION.DATA.base + 0x802, 0]);
   });
 });
+
+describe("ARPL with a memory destination", () => {
+  it("does not write (nor fault on a read-only page) when the RPL is already high enough", () => {
+    // arpl %dx, (%eax): destination RPL 3 ≥ source RPL 0
+    const r = run([0x63, 0x10], { 0: REGION.DATA.base + 0x1010, 2: 0x0 }, 0x202, [{ addr: REGION.DATA.base + 0x1000, flags: 0, fill: 9 }],
+      [{ addr: REGION.DATA.base + 0x1010, value: 0x2b, size: 2 }]);
+    expect([r.vector, r.eflags & 0x40]).toEqual([-1, 0]);
+  });
+  it("reads before it writes: an unmapped destination faults as a read", () => {
+    const r = run([0x63, 0x10], { 0: REGION.DATA.base + 0x7010, 2: 0x3 }, 0x202, []);
+    expect([r.vector, r.err]).toEqual([14, 4]);
+  });
+});
