@@ -12,13 +12,17 @@
 //                                                             MACH2PHYS_VIRT_START/_END); its
 //                                                             first superpage is mapped,
 //                                                             user-readable
-//   F6800000-F6A00000 (one L1)   FC400000-FC800000 (one L1)   per-domain area: the GDT (15
-//                                                             pages, Xen's reserved page last)
+//   F6800000-F6A00000 (one L1)   FC400000-FC800000 (one L1)   per-domain area: the GDT, 15 pages
+//                                                             (the guest's 14, Xen's reserved
+//                                                             page last), all read-only
 //   above                        above                        nothing mapped
 //
-// Guest segments end where the M2P ends (Xen: GUEST_SEGMENT_MAX_ADDR = MACH2PHYS_VIRT_END):
-// ring 1 reaches the M2P through its flat segments but nothing above it, since page protection
-// alone cannot keep ring 1 (a supervisor level for paging) out of the hypervisor's pages.
+// Flat guest segments end where the M2P ends, in both layouts (x86_32 Xen's
+// GUEST_SEGMENT_MAX_ADDR = MACH2PHYS_VIRT_END; classic: limit 0xFC3FF pages, as XEN-PV-ABI.md
+// says; PAE: 0xF67FF pages, where the ABI also allows 4 GiB): ring 1 is a supervisor level for
+// paging, so only segment limits keep it out of the hypervisor's pages above the M2P. The
+// hypervisor's mappings are read-only besides (the reserved descriptors have their accessed bits
+// set, so the CPU never writes them).
 import {
   HYPERVISOR_VIRT_START_PAE, HYPERVISOR_VIRT_START_CLASSIC, MACH2PHYS_VIRT_START_PAE,
   MACH2PHYS_VIRT_END_PAE, MACH2PHYS_VIRT_START_NONPAE, MACH2PHYS_VIRT_END_NONPAE,
@@ -45,7 +49,7 @@ export interface PvLayout {
   perdomainStart: number;
   /** linear address of the GDT (guest pages 0-13, Xen's reserved page 14) */
   gdtVirtStart: number;
-  /** last byte a guest segment may reach */
+  /** byte limit of the flat ring-1/ring-3 segments */
   segmentLimit: number;
 }
 

@@ -29,22 +29,19 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
 }
 
 /**
- * The command's exit status for how a domain ended (issue 4 item 6): 0 for poweroff, 1 for a crash
- * (the guest's own SHUTDOWN_crash, or killed by the hypervisor), 2 for reboot, 3 for suspend,
- * 4 for watchdog, 5 for soft_reset and any other shutdown code; 124 when the instruction budget ran
- * out first.
+ * The command's exit status for how a domain ended (issue 4 item 6; README "Exit status"), in the
+ * command's scheme, where 2 is bad input and 3 the instruction limit: 0 for poweroff, 1 for a
+ * crash (the guest's own SHUTDOWN_crash, or killed by the hypervisor), 3 when the instruction
+ * budget ran out first, 16 + the shutdown code for any other reason (17 reboot, 18 suspend,
+ * 20 watchdog, 21 soft_reset).
  */
+export const STATUS_SHUTDOWN_OTHER = 16;
 export function exitStatus(r: RunResult): number {
-  if (r.kind === "budget") return 124;
+  if (r.kind === "budget") return 3;
   if (r.kind === "killed") return 1;
-  switch (r.reason) {
-    case "poweroff": return 0;
-    case "crash": return 1;
-    case "reboot": return 2;
-    case "suspend": return 3;
-    case "watchdog": return 4;
-    default: return 5;
-  }
+  if (r.reason === "poweroff") return 0;
+  if (r.reason === "crash") return 1;
+  return STATUS_SHUTDOWN_OTHER + (r.code ?? 5);
 }
 
 /** One line saying how the domain ended (for the command's stderr). */

@@ -6,6 +6,7 @@ import { Command, Option, InvalidArgumentError } from "commander";
 import { writeSync } from "node:fs";
 import { fdSink } from "../devices/console.ts";
 import { runImage, readImage, BadImageError, formatStats, STATUS_BAD_INPUT, STATUS_CRASH, type RunImageResult } from "../index.ts";
+import { runPvImage, isPvImage, formatPvStats, type PvRunResult } from "../pv-image.ts";
 
 const say = (line: string) => writeSync(2, `xenolith: ${line}\n`);
 
@@ -23,15 +24,42 @@ interface RunFlags {
   trace?: number | true;
   cmdline?: string;
   memory: number;
-  mode: "bare" | "pv";
+  /** absent: a kernel with Xen PV notes runs in pv mode, anything else on the bare machine */
+  mode?: "bare" | "pv";
   module: string[];
 }
 
-function run(image: string, flags: RunFlags): number {
-  if (flags.mode === "pv") {
-    say("--mode pv: paravirtual boot is not implemented yet");
-    return STATUS_BAD_INPUT;
+/** Boot a Xen PV kernel on the hypervisor (src/pv-image.ts). */
+function runPv(image: string, flags: RunFlags): number {
+  let result: PvRunResult;
+  try {
+    if (flags.module.length > 0) throw new BadImageError("--module: PV kernels get no modules (start_info.mod_start) yet");
+    if (flags.trace !== undefined) throw new BadImageError("--trace: not available for PV kernels yet");
+    result = runPvImage(readImage(image), {
+      name: image, memoryMiB: flags.memory, cmdline: flags.cmdline, maxInsns: flags.maxInsns,
+      output: (t) => writeSync(1, t),
+    });
+  } catch (e) {
+    if (e instanceof BadImageError) { say(e.message); return STATUS_BAD_INPUT; }
+    throw e;
   }
+  if (result.message) say(result.message);
+  if (flags.json) writeSync(2, JSON.stringify({ outcome: result.result, status: result.status, ...result.stats }) + "\n");
+  else if (flags.stats) writeSync(2, formatStats(result.stats) + formatPvStats(result.stats.hypervisor));
+  return result.status;
+}
+
+function run(image: string, flags: RunFlags): number {
+  let mode = flags.mode;
+  if (mode === undefined) {
+    try {
+      mode = isPvImage(readImage(image)) ? "pv" : "bare";
+    } catch (e) {
+      if (e instanceof BadImageError) { say(e.message); return STATUS_BAD_INPUT; }
+      throw e;
+    }
+  }
+  if (mode === "pv") return runPv(image, flags);
   let result: RunImageResult;
   try {
     const modules = flags.module.map((spec) => {
@@ -65,16 +93,16 @@ program
   .exitOverride();
 program
   .command("run")
-  .description("boot a multiboot kernel (ELF32 or a flat image with the a.out kludge) and run it")
+  .description("boot a kernel and run it: a multiboot kernel (ELF32 or a flat image with the a.out kludge) on the bare machine, or a Xen PV kernel (ELF32 with Xen notes) as a domain on the hypervisor")
   .argument("<image>", "kernel image")
   .option("--max-insns <n>", "stop after n instructions (exit status 3)", positiveInt("--max-insns"))
   .option("--stats", "print what happened (instructions, MIPS, exits, faults, TLB, blocks) on stderr")
   .option("--json", "print the statistics and the outcome as one JSON line on stderr")
   .option("--trace [n]", "trace the first n instructions (all without n) on stderr", positiveInt("--trace"))
-  .option("--cmdline <text>", "kernel command line, after the image name (as QEMU's -append)")
-  .option("--memory <MiB>", "guest RAM in MiB", positiveInt("--memory", 1024), 32)
+  .option("--cmdline <text>", "kernel command line: after the image name (as QEMU's -append); for a PV kernel, start_info.cmd_line")
+  .option("--memory <MiB>", "guest RAM in MiB (PV: the domain's nr_pages = MiB * 256)", positiveInt("--memory", 1024), 32)
   .option("--module <file>", "a multiboot module: its file name and arguments (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .addOption(new Option("--mode <mode>", "bare machine, or a paravirtualized guest").choices(["bare", "pv"]).default("bare"))
+  .addOption(new Option("--mode <mode>", "bare machine, or a paravirtualized guest on the hypervisor (default: pv for a kernel with Xen PV notes or __xen_guest, else bare)").choices(["bare", "pv"]))
   .action((image: string, flags: RunFlags) => {
     process.exitCode = run(image, flags);
   });

@@ -2,10 +2,12 @@
 // entries every L2 table covering the hypervisor area carries, the per-domain L1 table behind
 // them, and Xen's reserved GDT page with the flat selectors.
 //
-// The reserved GDT page holds, from entry 0x1c00 (selector 0xe000), what Xen's x86_32 gdt_table
-// holds: null, ring-0 code and data (4 GiB), ring-1 code/data and ring-3 code/data with base 0
-// and a limit ending where the M2P table ends, so that no guest segment reaches the hypervisor's
-// own pages. Entries 0x1c07 up are left zero.
+// The GDT lives at layout.gdtVirtStart, 15 pages, all mapped read-only: pages 0-13 are the
+// guest's (set_gdt frames once it has some, the zero page before, as Xen maps unused slots, so a
+// selector there loads a null descriptor and faults), page 14 Xen's reserved page. That page
+// holds, from entry 0x1c00 (selector 0xe000), what Xen's gdt_table holds: null, ring-0 code and
+// data (4 GiB), ring-1 and ring-3 code/data with base 0 and the layout's flat limit. Entries
+// 0x1c07 up are zero. The CPU loads selectors from this GDT itself, with no hypervisor exit.
 import { FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS } from "./abi.ts";
 import { type Mfn, type Ma, mfnToMa, hex } from "./addr.ts";
 import type { MachineFrames } from "./frames.ts";
@@ -22,6 +24,8 @@ export const PTE_D = 1 << 6;
 export const PTE_PS = 1 << 7;
 /** Xen's __PAGE_HYPERVISOR: present, writable, accessed, dirty, supervisor only. */
 export const PAGE_HYPERVISOR = PTE_P | PTE_RW | PTE_A | PTE_D;
+/** __PAGE_HYPERVISOR_RO: present, accessed, supervisor only. */
+export const PAGE_HYPERVISOR_RO = PTE_P | PTE_A;
 
 /** A segment descriptor as two little-endian dwords (SDM Vol. 3, 3.4.5). */
 export function segmentDescriptor(base: number, limit20: number, access: number, flags4: number): [number, number] {
@@ -57,19 +61,24 @@ export class HypervisorArea {
   readonly perdomainL1: Mfn;
   /** Xen's reserved GDT page */
   readonly gdtReserved: Mfn;
+  /** a zeroed page mapped where the guest has no GDT frame */
+  readonly zeroPage: Mfn;
 
   constructor(private readonly mem: PhysMem, frames: MachineFrames, readonly layout: PvLayout, readonly m2p: MachToPhys) {
     if (m2p.bytes !== layout.l1Span) throw new Error(`M2P of ${m2p.bytes} bytes does not fit the ${layout.name} layout's ${layout.l1Span}-byte superpage`);
     this.perdomainL1 = frames.allocXenHeap();
     this.gdtReserved = frames.allocXenHeap();
+    this.zeroPage = frames.allocXenHeap();
     mem.zeroFrame(this.perdomainL1);
     mem.zeroFrame(this.gdtReserved);
+    mem.zeroFrame(this.zeroPage);
     for (const [sel, [lo, hi]] of reservedGdtEntries(layout)) {
       const at = (mfnToMa(this.gdtReserved) + (sel - (FIRST_RESERVED_GDT_ENTRY << 3))) as Ma;
       mem.write32(at, lo);
       mem.write32((at + 4) as Ma, hi);
     }
-    this.writeEntry(this.perdomainL1, FIRST_RESERVED_GDT_PAGE, mfnToMa(this.gdtReserved) | PAGE_HYPERVISOR);
+    for (let p = 0; p < FIRST_RESERVED_GDT_PAGE; p++) this.mapGdtFrame(p, undefined);
+    this.writeEntry(this.perdomainL1, FIRST_RESERVED_GDT_PAGE, mfnToMa(this.gdtReserved) | PAGE_HYPERVISOR_RO);
   }
 
   /**
@@ -92,11 +101,15 @@ export class HypervisorArea {
     for (const [i, e] of this.l2Entries()) this.writeEntry(l2, i, e);
   }
 
-  /** Map (or with undefined, unmap) guest GDT page `page` (0-13) to machine frame `f` (set_gdt). */
+  /**
+   * Map guest GDT page `page` (0-13) to machine frame `f` (set_gdt), or back to the zero page.
+   * Read-only: the guest's descriptors change only through the hypervisor (update_descriptor),
+   * which must leave their accessed bits set so that a load never writes. The caller flushes
+   * the TLB.
+   */
   mapGdtFrame(page: number, f: Mfn | undefined): void {
     if (!Number.isInteger(page) || page < 0 || page >= FIRST_RESERVED_GDT_PAGE) throw new RangeError(`GDT page ${page} is not a guest GDT page`);
-    // Xen maps guest GDT frames writable by the hypervisor only (ring 1 reaches them through no segment).
-    this.writeEntry(this.perdomainL1, page, f === undefined ? 0 : mfnToMa(f) | PAGE_HYPERVISOR);
+    this.writeEntry(this.perdomainL1, page, mfnToMa(f ?? this.zeroPage) | PAGE_HYPERVISOR_RO);
   }
 
   private writeEntry(table: Mfn, index: number, value: number): void {

@@ -177,16 +177,21 @@ for (const pae of [true, false]) {
       const span = pae ? 2 << 20 : 4 << 20;
       expect(translate(pm, m2pVirt + span - 4, ACC_USER)).toBe(pm.m2p.baseMa + span - 4);
       if (pae) expect(translate(pm, m2pVirt + span, 0)).toBe(NO_MA);
-      // GDT: pages 0-13 (the guest's, none yet) absent, page 14 = Xen's reserved page, supervisor only
+      // GDT: pages 0-13 (the guest's, none yet) the zero page, page 14 Xen's reserved page;
+      // read-only, supervisor only
       const gdt = pae ? 0xf6800000 : 0xfc400000;
       expect(pm.machine.field(L.S_GDTR_BASE)).toBe(gdt);
       expect(pm.machine.field(L.S_GDTR_LIMIT)).toBe(15 * PAGE - 1);
-      expect(translate(pm, gdt, 0)).toBe(NO_MA);
-      expect(translate(pm, gdt + 14 * PAGE, ACC_WRITE)).toBe(mfnToMa(d.hvArea.gdtReserved));
+      for (let p = 0; p < 14; p++) expect(translate(pm, gdt + p * PAGE, 0)).toBe(mfnToMa(d.hvArea.zeroPage));
+      expect(pm.mem.read(mfnToMa(d.hvArea.zeroPage), PAGE).every((b) => b === 0)).toBe(true);
+      expect(translate(pm, gdt + 14 * PAGE, 0)).toBe(mfnToMa(d.hvArea.gdtReserved));
+      expect(translate(pm, gdt + 14 * PAGE, ACC_WRITE)).toBe(NO_MA);
+      expect(translate(pm, gdt + 3 * PAGE, ACC_WRITE)).toBe(NO_MA);
       expect(translate(pm, gdt + 14 * PAGE, ACC_USER)).toBe(NO_MA);
+      expect(translate(pm, gdt + 15 * PAGE, 0)).toBe(NO_MA);
       const limitPages = pae ? 0xf67ff : 0xfc3ff;
       const desc = (sel: number) => pm.mem.read64((mfnToMa(d.hvArea.gdtReserved) + (sel & 0xff8) ) as Ma);
-      // 0x00cfbb00000067ff style: base 0, G, D, limit to the end of the M2P, DPL 1 code / data (accessed)
+      // base 0, G, D, the layout's flat limit, DPL 1/3 code and data, accessed
       expect(desc(FLAT_RING1_CS)).toBe(0x00c0bb0000000000n | BigInt(limitPages & 0xffff) | (BigInt(limitPages >> 16) << 48n));
       expect(desc(FLAT_RING1_DS)).toBe(0x00c0b30000000000n | BigInt(limitPages & 0xffff) | (BigInt(limitPages >> 16) << 48n));
       expect(desc(0xe02b)).toBe(0x00c0fb0000000000n | BigInt(limitPages & 0xffff) | (BigInt(limitPages >> 16) << 48n));

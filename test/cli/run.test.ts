@@ -51,8 +51,8 @@ describe("xenolith run: bad input is one line and exit status 2", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--memory/);
   });
-  it("--mode pv is not implemented yet", () => {
-    expectBadInput(xenolith(path.join(root, "guests/build/hello.elf"), "--mode", "pv"), /--mode pv: .*not implemented/);
+  it("--mode pv with a multiboot kernel (no Xen notes)", () => {
+    expectBadInput(xenolith(path.join(root, "guests/build/hello.elf"), "--mode", "pv"), /hello\.elf: not a Xen PV kernel/);
   });
 });
 
