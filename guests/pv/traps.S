@@ -6,11 +6,13 @@
  * (ring 1 to ring 1 is allowed), #GP and #PF by the iret hypercall.
  */
   .text
-  .globl trap_de, trap_ud, trap_gp, trap_pf
+  .globl trap_de, trap_ud, trap_gp, trap_pf, trap_soft41, trap_soft42
 trap_de: pushl $0; pushl $0;  jmp trap_native
 trap_ud: pushl $0; pushl $6;  jmp trap_native
 trap_gp:           pushl $13; jmp trap_hypercall
 trap_pf:           pushl $14; jmp trap_hypercall
+trap_soft41: pushl $0; pushl $0x41; jmp trap_hypercall
+trap_soft42: pushl $0; pushl $0x42; jmp trap_hypercall
 
 trap_native:
   pushal

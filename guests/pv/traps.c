@@ -2,8 +2,8 @@
  * traps: a trap table (set_trap_table) with #DE, #UD, #GP and #PF handlers; each exception is
  * raised once, the handler sees the vector, the error code, the faulting EIP and (for #PF) CR2
  * through shared_info's vcpu_info.arch.cr2, and execution resumes after the faulting instruction
- * (XEN-PV-ABI.md §3). Also: int n without a registered DPL gives #GP((n<<3)|2); the forced-
- * emulation prefix runs CPUID.
+ * (XEN-PV-ABI.md §3). Also: int n is delivered by the registered DPL, else #GP((n<<3)|2); the
+ * forced-emulation prefix runs CPUID.
  */
 #include <pv.h>
 
@@ -13,7 +13,7 @@ struct trap_frame {
   unsigned long eip, cs, eflags;                          /* the bounce frame */
 };
 
-void trap_de(void), trap_ud(void), trap_gp(void), trap_pf(void);
+void trap_de(void), trap_ud(void), trap_gp(void), trap_pf(void), trap_soft41(void), trap_soft42(void);
 
 /* what the last exception looked like */
 static volatile struct { unsigned long count, vector, error_code, eip, cs, cr2; } seen;
@@ -35,6 +35,8 @@ static const struct trap_info traps[] = {
   { 6,  0, FLAT_KERNEL_CS, (unsigned long)trap_ud },
   { 13, 0, FLAT_KERNEL_CS, (unsigned long)trap_gp },
   { 14, 0, FLAT_KERNEL_CS, (unsigned long)trap_pf },
+  { 0x41, 1, FLAT_KERNEL_CS, (unsigned long)trap_soft41 },  /* int $0x41 allowed from ring 1 */
+  { 0x42, 0, FLAT_KERNEL_CS, (unsigned long)trap_soft42 },  /* DPL 0: not even from the kernel */
   { 0, 0, 0, 0 },
 };
 
@@ -77,6 +79,15 @@ int main(void) {
   before = seen.count;
   RAISE("", "int $0x40", at);
   expect_trap(before, 13, (0x40 << 3) | 2, at, "#GP(0x202) from int $0x40 with no DPL registered");
+
+  /* software interrupts by the registered DPL: delivered as a trap (EIP after the int) when
+   * DPL >= the caller's ring (the kernel counts as 1), else #GP((n<<3)|2) at the int */
+  before = seen.count;
+  RAISE("", "int $0x41", at);
+  expect_trap(before, 0x41, 0, at + 2, "int $0x41 registered with DPL 1, from ring 1");
+  before = seen.count;
+  RAISE("", "int $0x42", at);
+  expect_trap(before, 13, (0x42 << 3) | 2, at, "int $0x42 registered with DPL 0: #GP(0x212)");
 
   /* read of an unmapped page: error code 0 (not present, read, supervisor) */
   volatile unsigned long *unmapped = (unsigned long *)0xD0000000;
