@@ -74,6 +74,10 @@ extern volatile shared_info_t *shared_info;
                : "1"((long)(a1)), "2"((long)(a2)), "3"((long)(a3)), "4"((long)(a4)) : "memory"); r_; })
 
 static inline long HYPERVISOR_set_trap_table(const struct trap_info *t) { return _hypercall1(set_trap_table, t); }
+static inline long HYPERVISOR_set_gdt(const unsigned long *frames, unsigned entries) { return _hypercall2(set_gdt, frames, entries); }
+static inline long HYPERVISOR_update_descriptor(uint64_t ma, uint64_t desc) {
+  return _hypercall4(update_descriptor, (uint32_t)ma, (uint32_t)(ma >> 32), (uint32_t)desc, (uint32_t)(desc >> 32));
+}
 static inline long HYPERVISOR_stack_switch(unsigned long ss, unsigned long esp) { return _hypercall2(stack_switch, ss, esp); }
 static inline long HYPERVISOR_console_io(int cmd, int count, const char *buf) { return _hypercall3(console_io, cmd, count, buf); }
 static inline long HYPERVISOR_sched_op(int cmd, void *arg) { return _hypercall2(sched_op, cmd, arg); }

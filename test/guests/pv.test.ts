@@ -38,7 +38,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
