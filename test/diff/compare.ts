@@ -75,6 +75,12 @@ export function compare(c: Case, n: Result, e: Result): string[] {
   // LAR: bits 19:16 of the result (the descriptor's limit 19:16) are undefined (SDM Vol. 2, LAR:
   // "masked by 00FxFF00H"); the host's AMD part returns the limit bits
   const larDest = n.vector === -1 && /^Lar_/.test(c.form) ? lowReg(decodeCase(c).op0Register) : -1;
+  // LAR/LSL of GDT entry 15 (selectors 0x78-0x7F): Linux's per-CPU segment, whose limit is the
+  // number of the CPU the runner happened to be on; the emulated GDT has no such entry
+  if (/^(Lar|Lsl)_/.test(c.form) && ((operandValue(c, decodeCase(c), 1) >>> 3) & 0x1fff) === 15) {
+    u.regs |= 1 << lowReg(decodeCase(c).op0Register);
+    u.flags |= 0x40;
+  }
   for (let r = 0; r < 8; r++) {
     if (u.regs & (1 << r)) continue;
     if (r === larDest && ((n.regs[r] ^ e.regs[r]) & ~0x000f0000) === 0) continue;

@@ -16,6 +16,8 @@
 // Natively, faults arrive as signals (SIGFPE, SIGSEGV, SIGILL, SIGTRAP, SIGBUS): the handler reads
 // the trap number and registers from the signal context and goes on with the next input.
 //
+// The native program's own code and data sit at 0x40000000, out of reach of a snippet's stray
+// store near SCRATCH (e.g. BTS with a random 32-bit bit offset reaches SCRATCH +/- 256 MiB).
 // All inputs of all snippets run in one native process (one `as` + `ld`, no libc: raw
 // `int $0x80` system calls), so thousands of cases cost milliseconds.
 import { execFileSync } from "node:child_process";
@@ -290,7 +292,7 @@ export function runNative(snippets: Snippet[]): CpuOut[][] {
     writeFileSync(path.join(dir, "in.bin"), data);
     writeFileSync(path.join(dir, "n.S"), nativeSource(snippets, count));
     execFileSync("as", ["--32", "-I", dir, "-o", path.join(dir, "n.o"), path.join(dir, "n.S")], { stdio: "pipe" });
-    execFileSync("ld", ["-m", "elf_i386", "-static", "-Ttext=0x1000000", "--section-start=.scratch=0x20000",
+    execFileSync("ld", ["-m", "elf_i386", "-static", "-Ttext=0x40000000", "--section-start=.scratch=0x20000",
       "-o", path.join(dir, "n"), path.join(dir, "n.o")], { stdio: "pipe" });
     const out = execFileSync(path.join(dir, "n"), [], { maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
     if (out.length !== count * OUT_SIZE) throw new Error(`native program wrote ${out.length} bytes, expected ${count * OUT_SIZE}`);
