@@ -59,6 +59,34 @@ syscall_entry:
   popl %ebp
   ret
 
+/* Bounced from ring 3 (not the fast path): #GP (with its error code) and int $0x83 (registered
+ * DPL 3, delivered as a trap, no error code). Same register frame as syscall_entry plus the
+ * error code; handlers return to ring 3 by the native iret. */
+  .globl gp_entry, soft83_entry
+gp_entry:
+  pushl $gp_handler
+  jmp bounced
+soft83_entry:
+  pushl $0                        /* error code */
+  pushl $soft83_handler
+bounced:
+  xchgl %eax, (%esp)              /* EAX saved, the handler's address in EAX */
+  pushal
+  pushl %ds
+  pushl %es
+  movl $FLAT_KERNEL_DS, %edx
+  movl %edx, %ds
+  movl %edx, %es
+  pushl %esp
+  call *%eax
+  addl $4, %esp
+  popl %es
+  popl %ds
+  popal
+  popl %eax
+  addl $4, %esp                   /* error code */
+  iret
+
   .data
 saved_kernel_esp: .long 0
 
@@ -85,6 +113,9 @@ user_main:
   movl %esp, %ecx
   movl %ss, %edx
   int $0x80
+  int $0x81                       /* registered DPL 1: #GP(0x80a) */
+  int $0x82                       /* the hypercall vector from ring 3: #GP(0x412) */
+  int $0x83                       /* registered DPL 3: delivered */
   movl $SYS_exit, %eax
   movl %edi, %ebx
   int $0x80

@@ -50,8 +50,33 @@ void syscall_exit_frame(struct syscall_frame *f) {
   exit_ss = f->ss & 0xffff;
 }
 
+/* frame of gp_entry / soft83_entry: the pushal below the saved EAX slot, then the bounce frame */
+struct bounce_frame {
+  unsigned long es, ds;
+  unsigned long edi, esi, ebp, esp_, ebx, edx, ecx, eax_slot;
+  unsigned long eax, error_code;
+  unsigned long eip, cs, eflags, esp, ss;
+};
+void gp_entry(void), soft83_entry(void);
+static unsigned long gp_codes[4];
+static unsigned gp_count, soft83_count, soft83_from_user;
+
+void gp_handler(struct bounce_frame *f) {
+  if (gp_count < 4) gp_codes[gp_count] = f->error_code;
+  gp_count++;
+  f->eip += 2;                    /* past the int $n */
+}
+
+void soft83_handler(struct bounce_frame *f) {
+  soft83_count++;
+  soft83_from_user = (f->cs & 0xffff) == FLAT_USER_CS && (f->ss & 0xffff) == FLAT_USER_SS;
+}
+
 static const struct trap_info traps[] = {
   { 0x80, 3, FLAT_KERNEL_CS, (unsigned long)syscall_entry },   /* DPL 3: int $0x80 from ring 3 */
+  { 13, 0, FLAT_KERNEL_CS, (unsigned long)gp_entry },
+  { 0x81, 1, FLAT_KERNEL_CS, (unsigned long)soft83_entry },    /* DPL 1: not from ring 3 */
+  { 0x83, 3, FLAT_KERNEL_CS, (unsigned long)soft83_entry },
   { 0, 0, 0, 0 },
 };
 
@@ -77,6 +102,10 @@ int main(void) {
   CHECK_EQ(user_ss, FLAT_USER_SS, "%ss in ring 3");
   CHECK(user_esp > (unsigned long)user_stack && user_esp <= (unsigned long)user_stack_top, "ring 3 ran on its own stack");
   CHECK(exit_cs == FLAT_USER_CS && exit_ss == FLAT_USER_SS, "the exit call came from ring 3 too");
+  CHECK(gp_count == 2 && gp_codes[0] == (0x81 << 3 | 2) && gp_codes[1] == (0x82 << 3 | 2),
+        "ring 3 int $0x81 (DPL 1) and int $0x82: #GP(0x%x), #GP(0x%x) (%u)", (unsigned)gp_codes[0],
+        (unsigned)gp_codes[1], gp_count);
+  CHECK(soft83_count == 1 && soft83_from_user, "ring 3 int $0x83 (DPL 3) delivered from ring 3 (%u)", soft83_count);
   printk("system calls made: %u\n", adds + reports + 1);
   return 0;
 }
