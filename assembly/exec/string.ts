@@ -17,7 +17,7 @@
 //   finishStringIn(), which stores it at the checked address.
 import {
   R_EAX, R_ECX, R_EDX, R_ESI, R_EDI, SR_ES, S_FLAGS, S_IO_PORT, S_IO_SIZE, S_IO_DIR, S_IO_VALUE,
-  S_IO_STRING, S_IO_LIN, S_BLOCK_STALE, S_TLB_HITS, EXIT_IO, RAM_BASE,
+  S_IO_STRING, S_IO_LIN, S_BLOCK_STALE, S_TLB_HITS, S_CR0, S_CPL, EXIT_IO, RAM_BASE,
 } from "../layout";
 import {
   reg32, reg16, setReg32, setReg16, regN, setRegN, segAttr, segBase, segLimit, ATTR_FAST_READ, ATTR_FAST_WRITE,
@@ -59,6 +59,14 @@ let a16: bool = false;
 // (page ends, TLB misses, faults, stores into pages holding decoded code — their TLB entries
 // lack TLB_NOCODE —, expand-down segments) goes element by element through mmu/access.ts, so
 // faults and self-modifying code behave exactly as there. Returns the elements done (0 = none).
+
+/**
+ * The bulk path is off while alignment checking could fire (CPL 3, CR0.AM, EFLAGS.AC: SDM Vol. 3,
+ * 6.15): misaligned elements must then reach mmu/access.ts, which raises #AC.
+ */
+@inline function bulkAllowed(size: u32): bool {
+  return size == 1 || load<u32>(S_CPL) != 3 || !(load<u32>(S_CR0) & (1 << 18)) || !(load<u32>(S_FLAGS) & (1 << 18));
+}
 
 /** Elements of `size` from seg:off on before the page or segment ends, at most `max`; 0 if unsafe. */
 @inline function bulkRoom(sg: u32, off: u32, size: u32, max: u32, write: bool): u32 {
@@ -130,7 +138,7 @@ export function movs(r: usize, size: u32): void {
     commitSi(); commitDi();
     return;
   }
-  const bulk = !a16 && step == size;
+  const bulk = !a16 && step == size && bulkAllowed(size);
   let n: u32 = 0;
   while (cnt != 0 && n < CHUNK) {
     if (bulk) {
@@ -157,7 +165,7 @@ export function stos(r: usize, size: u32): void {
     commitDi();
     return;
   }
-  const bulk = !a16 && step == size;
+  const bulk = !a16 && step == size && bulkAllowed(size);
   let n: u32 = 0;
   while (cnt != 0 && n < CHUNK) {
     if (bulk) {

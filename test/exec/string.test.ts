@@ -107,6 +107,22 @@ describe("MOVS", () => {
     expect(m.reg("eax")).toBe(2);
   });
 
+  it("with alignment checking on (CPL 3, CR0.AM, EFLAGS.AC) a misaligned REP STOSD/MOVSD raises #AC(0)", () => {
+    // the byte accesses first put both pages in the TLB, where the bulk path would find them
+    const prime = "movb $0, 0x3000; movb 0x2000, %al;";
+    for (const src of [`${prime} mov $0x3001, %edi; mov $4, %ecx; rep stosl`, `${prime} mov $0x2002, %esi; mov $0x3000, %edi; mov $4, %ecx; rep movsl`]) {
+      const m = flatMachine();
+      m.writePhys(0x1000, assemble(src, 0x1000));
+      m.eip = 0x1000;
+      m.setField(L.S_CR0, m.field(L.S_CR0) | (1 << 18));
+      m.setCpl(3);
+      m.eflags = 0x2 | (1 << 18);
+      expect(m.run(10n)).toBe("EXCEPTION");
+      expect(m.field(L.S_EXC_VECTOR), src).toBe(17);
+      expect(m.reg("ecx")).toBe(4);
+    }
+  });
+
   it("a fault mid-string is precise: done iterations stay done, EIP on the instruction", () => {
     const m = flatMachine();
     // ES limit 0x3002: the fourth byte written (offset 0x3003) is beyond it: #GP(0)
