@@ -22,7 +22,7 @@ export const JIT_INTERPRET = 0xffffffff;
 const STEP_NEXT = 0x100;
 const EXIT_NONE = 0;
 // assembly/exec/flags.ts
-const CF = 1, IF = 1 << 9;
+const CF = 1, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7, OF = 1 << 11, IF = 1 << 9;
 const ARITH = 0x8d5; // CF PF AF ZF SF OF
 const LAZY_ADD = 0, LAZY_SUB = 2, LAZY_LOGIC = 4;
 // assembly/state.ts SEG_ATTR derived bits
@@ -36,6 +36,9 @@ const SR_SS = 2, SR_CS = 1, R_ECX = 1, R_ESP = 4;
 // ALU kinds (src/decode/forms/form.ts ALU, alu.ts TEST = 8; unary INC 0 DEC 1 NEG 2 NOT 3)
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const INC = 0, DEC = 1, NEG = 2, NOT = 3;
+// shift kinds (src/decode/forms/shift.ts)
+const ROL = 0, ROR = 1, SHL = 4, SHR = 5, SAL = 6, SAR = 7;
+const INLINE_SHIFT = new Set([ROL, ROR, SHL, SHR, SAL, SAR]);
 
 /** Function indices of the core's entry points imported by a translation module. */
 export interface CoreImports {
@@ -47,8 +50,8 @@ export interface CoreImports {
 /** What the lazy-flags locals hold, known while generating (null: the state in memory is current). */
 interface Lazy {
   op: number;
-  /** CF is lazy (else it was materialised into FLAGS, as INC and DEC do) */
-  cfLazy: boolean;
+  /** the flags computed from the locals (FLAGS_LAZY); the others are in FLAGS */
+  mask: number;
 }
 
 /** The inlined form of a record, or null (executed by stepRecord). */
@@ -57,7 +60,7 @@ type Plan =
   | { k: "aluRR"; op: number } | { k: "aluRI"; op: number } | { k: "aluRM"; op: number }
   | { k: "aluMR"; op: number } | { k: "aluMI"; op: number } | { k: "unaryR"; op: number }
   | { k: "jmp" } | { k: "jcc" } | { k: "loop"; kind: number } | { k: "call" } | { k: "ret"; imm: number }
-  | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
+  | { k: "shift"; op: number; count: number } | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
 
@@ -82,6 +85,8 @@ export function plan(r: RecordInfo, last: boolean): Plan | null {
     case "aluMR": return a1 === 4 && INLINE_ALU.has(a0) && gpr(r.r1) && mem ? { k: "aluMR", op: a0 } : null;
     case "aluMI": return a1 === 4 && INLINE_ALU.has(a0) && mem ? { k: "aluMI", op: a0 } : null;
     case "unaryR": return a1 === 4 && gpr(r.r0) ? { k: "unaryR", op: a0 } : null;
+    // shiftR(kind, size, count from CL?)
+    case "shiftR": return r.args[1] === 4 && r.args[2] === 0 && INLINE_SHIFT.has(a0) && gpr(r.r0) ? { k: "shift", op: a0, count: r.imm } : null;
     case "pushR": return a0 === 4 && gpr(r.r0) ? { k: "pushR" } : null;
     case "pushI": return a0 === 4 ? { k: "pushI" } : null;
     case "popR": return a0 === 4 && gpr(r.r0) ? { k: "popR" } : null;
@@ -99,7 +104,7 @@ export function plan(r: RecordInfo, last: boolean): Plan | null {
 /** Registers an inlined record writes (they are written back to memory at every exit). */
 function written(p: Plan, r: RecordInfo): number[] {
   switch (p.k) {
-    case "movRR": case "movRI": case "load": case "lea": case "unaryR": return [r.r0];
+    case "movRR": case "movRI": case "load": case "lea": case "unaryR": case "shift": return [r.r0];
     case "aluRR": case "aluRI": case "aluRM": return p.op === CMP || p.op === TEST ? [] : [r.r0];
     case "pushR": case "pushI": case "call": case "ret": return [R_ESP];
     case "popR": return [R_ESP, r.r0];
@@ -140,7 +145,10 @@ class BlockGen {
   private readonly readNeed: number;
   private readonly writeNeed: number;
   private lazy: Lazy | null = null;
+  /** the lazy state in locals is newer than memory */
   private dirty = false;
+  /** la/lb hold LAZY_A/LAZY_B of the current state (shifts leave them as they were) */
+  private abOwned = false;
   private inlined = 0;
   private stepped = 0;
 
@@ -214,11 +222,13 @@ class BlockGen {
     const { f, lazy } = this;
     if (!lazy || !this.dirty) return;
     this.store32(L.S_LAZY_OP, () => f.i32(lazy.op));
-    this.store32(L.S_LAZY_A, () => f.get(this.la));
-    this.store32(L.S_LAZY_B, () => f.get(this.lb));
+    if (this.abOwned) {
+      this.store32(L.S_LAZY_A, () => f.get(this.la));
+      this.store32(L.S_LAZY_B, () => f.get(this.lb));
+    }
     this.store32(L.S_LAZY_RES, () => f.get(this.lres));
     this.store32(L.S_LAZY_SIZE, () => f.i32(31));
-    this.store32(L.S_FLAGS_LAZY, () => f.i32(lazy.cfLazy ? ARITH : ARITH & ~CF));
+    this.store32(L.S_FLAGS_LAZY, () => f.i32(lazy.mask));
   }
   /** Add the counted TLB hits and block entries to memory. */
   private flushCounters(): void {
@@ -289,6 +299,7 @@ class BlockGen {
     f.i32(1).set(this.slow);
     this.lazy = null;
     this.dirty = false;
+    this.abOwned = false;
   }
 
   /**
@@ -298,7 +309,7 @@ class BlockGen {
    */
   private withFallback(r: RecordInfo, i: number, fast: () => void, lazyAfter: Lazy | null | "same"): void {
     const { f } = this;
-    const before = { lazy: this.lazy, dirty: this.dirty };
+    const before = { lazy: this.lazy, dirty: this.dirty, abOwned: this.abOwned };
     f.block(); // $done
     f.block(); // $slow
     fast();
@@ -307,6 +318,7 @@ class BlockGen {
     // slow path: the state as before this record
     this.lazy = before.lazy;
     this.dirty = before.dirty;
+    this.abOwned = before.abOwned;
     const stepped = this.stepped;
     this.step(r, i);
     this.stepped = stepped;
@@ -321,9 +333,11 @@ class BlockGen {
       // the slow path flushed the flags and the handler kept them: the locals still hold them
       this.lazy = before.lazy;
       this.dirty = before.dirty;
+      this.abOwned = before.abOwned;
     } else {
       this.lazy = lazyAfter;
       this.dirty = lazyAfter !== null;
+      this.abOwned = lazyAfter !== null;
     }
   }
 
@@ -378,25 +392,36 @@ class BlockGen {
     a(); this.f.set(this.la);
     b(); this.f.set(this.lb);
     this.f.get(res).set(this.lres);
-    this.lazy = { op, cfLazy: true };
+    this.lazy = { op, mask: ARITH };
     this.dirty = true;
+    this.abOwned = true;
+  }
+
+  /** push bit `flag` of FLAGS as 0/1 */
+  private flagsBit(flag: number): void {
+    this.f.load32At(L.S_FLAGS).i32(31 - Math.log2(flag)).op(Op.i32_shl).i32(31).op(Op.i32_shr_u);
   }
 
   /** push CF (0/1) of the current state */
   private cf(): void {
     const { f, lazy } = this;
     if (!lazy) { f.call(this.imp.getCF); return; }
-    if (!lazy.cfLazy) { f.load32At(L.S_FLAGS).i32(CF).op(Op.i32_and); return; }
+    if (!(lazy.mask & CF)) { this.flagsBit(CF); return; }
     switch (lazy.op) {
       case LAZY_ADD: f.get(this.lres).get(this.la).op(Op.i32_lt_u); return;
       case LAZY_SUB: f.get(this.la).get(this.lb).op(Op.i32_lt_u); return;
       default: f.i32(0);
     }
   }
-  private zf(): void { this.f.get(this.lres).op(Op.i32_eqz); }
-  private sf(): void { this.f.get(this.lres).i32(31).op(Op.i32_shr_u); }
+  private zf(): void {
+    if (!(this.lazy!.mask & ZF)) this.flagsBit(ZF); else this.f.get(this.lres).op(Op.i32_eqz);
+  }
+  private sf(): void {
+    if (!(this.lazy!.mask & SF)) this.flagsBit(SF); else this.f.get(this.lres).i32(31).op(Op.i32_shr_u);
+  }
   private of(): void {
     const { f, la, lb, lres } = this;
+    if (!(this.lazy!.mask & OF)) { this.flagsBit(OF); return; }
     switch (this.lazy!.op) {
       case LAZY_ADD:
         f.get(la).get(lres).op(Op.i32_xor).get(lb).get(lres).op(Op.i32_xor).op(Op.i32_and);
@@ -409,6 +434,7 @@ class BlockGen {
     f.i32(31).op(Op.i32_shr_u);
   }
   private pf(): void {
+    if (!(this.lazy!.mask & PF)) { this.flagsBit(PF); return; }
     this.f.get(this.lres).i32(0xff).op(Op.i32_and).op(Op.i32_popcnt).i32(1).op(Op.i32_and).i32(1).op(Op.i32_xor);
   }
 
@@ -416,7 +442,7 @@ class BlockGen {
   private condition(cc: number): void {
     const { f, lazy } = this;
     if (!lazy) { f.i32(cc).call(this.imp.testCC); return; }
-    if (lazy.op === LAZY_SUB && lazy.cfLazy) {
+    if (lazy.op === LAZY_SUB && lazy.mask === ARITH) {
       // after SUB/CMP: the SDM's unsigned/signed comparisons of the operands
       const cmp: Record<number, number> = { 2: Op.i32_lt_u, 3: Op.i32_ge_u, 6: Op.i32_le_u, 7: Op.i32_gt_u, 12: Op.i32_lt_s, 13: Op.i32_ge_s, 14: Op.i32_le_s, 15: Op.i32_gt_s };
       if (cmp[cc] !== undefined) { f.get(this.la).get(this.lb).op(cmp[cc]); return; }
@@ -446,6 +472,7 @@ class BlockGen {
       case "aluRR": this.alu(p.op, r.r0, () => f.get(g[r.r1])); return;
       case "aluRI": this.alu(p.op, r.r0, () => f.i32(r.imm)); return;
       case "unaryR": this.unary(p.op, r.r0); return;
+      case "shift": this.shift(p.op, p.count, r.r0); return;
       case "load":
         this.withFallback(r, i, () => {
           this.ea(r); f.set(t[1]);
@@ -517,7 +544,7 @@ class BlockGen {
 
   /** The lazy state an ALU op leaves (null for none). */
   private aluLazy(op: number): Lazy {
-    return { op: op === ADD ? LAZY_ADD : op === SUB || op === CMP ? LAZY_SUB : LAZY_LOGIC, cfLazy: true };
+    return { op: op === ADD ? LAZY_ADD : op === SUB || op === CMP ? LAZY_SUB : LAZY_LOGIC, mask: ARITH };
   }
 
   /** dst := dst op src on registers (alu.ts alu() with size 4) */
@@ -560,7 +587,7 @@ class BlockGen {
       return;
     }
     // INC/DEC keep CF: materialise it into FLAGS first (flags.ts setLazyKeepCF)
-    if (!this.lazy || this.lazy.cfLazy) {
+    if (!this.lazy || this.lazy.mask & CF) {
       f.i32(0).load32At(L.S_FLAGS).i32(~CF).op(Op.i32_and);
       this.cf();
       f.op(Op.i32_or).mem(Op.i32_store, L.S_FLAGS, 2);
@@ -568,7 +595,66 @@ class BlockGen {
     f.get(r).set(t[0]);
     f.get(r).i32(1).op(op === INC ? Op.i32_add : Op.i32_sub).tee(t[3]).set(r);
     this.setLazy(op === INC ? LAZY_ADD : LAZY_SUB, () => f.get(t[0]), () => f.i32(1), t[3]);
-    this.lazy = { op: op === INC ? LAZY_ADD : LAZY_SUB, cfLazy: false };
+    this.lazy = { op: op === INC ? LAZY_ADD : LAZY_SUB, mask: ARITH & ~CF };
+  }
+
+  /**
+   * ROL ROR SHL/SAL SHR SAR of a 32-bit register by a constant count (shift.ts shift): a masked
+   * count of 0 changes nothing; rotates set CF and OF only (setCFOF), shifts set the result
+   * flags lazily and CF, AF (1), OF in FLAGS (setResultFlags).
+   */
+  private shift(op: number, count: number, reg: number): void {
+    const { f, g, t } = this;
+    const c = count & 31;
+    if (c === 0) return;
+    const r = g[reg];
+    const [a, cf, of, res] = t;
+    f.get(r).set(a);
+    switch (op) {
+      case ROL:
+        f.get(a).i32(c).op(Op.i32_rotl).tee(res).i32(1).op(Op.i32_and).set(cf);
+        f.get(res).i32(31).op(Op.i32_shr_u).get(cf).op(Op.i32_xor).set(of);
+        break;
+      case ROR:
+        f.get(a).i32(c).op(Op.i32_rotr).tee(res).i32(31).op(Op.i32_shr_u).set(cf);
+        f.get(cf).get(res).i32(30).op(Op.i32_shr_u).op(Op.i32_xor).i32(1).op(Op.i32_and).set(of);
+        break;
+      case SHL: case SAL:
+        f.get(a).i32(c).op(Op.i32_shl).set(res);
+        f.get(a).i32(32 - c).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
+        f.get(res).i32(31).op(Op.i32_shr_u).get(cf).op(Op.i32_xor).set(of);
+        break;
+      case SHR:
+        f.get(a).i32(c).op(Op.i32_shr_u).set(res);
+        f.get(a).i32(c - 1).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
+        if (c === 1) f.get(a).i32(31).op(Op.i32_shr_u).set(of); else f.i32(0).set(of);
+        break;
+      default: // SAR
+        f.get(a).i32(c).op(Op.i32_shr_s).set(res);
+        f.get(a).i32(c - 1).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
+        f.i32(0).set(of);
+        break;
+    }
+    f.get(res).set(r);
+    const rotate = op === ROL || op === ROR;
+    const keep = rotate ? ~(CF | OF) : ~(CF | AF | OF);
+    // FLAGS := FLAGS & ~changed | CF | (AF for shifts) | OF << 11
+    f.i32(0).load32At(L.S_FLAGS).i32(keep).op(Op.i32_and).get(cf).op(Op.i32_or);
+    if (!rotate) f.i32(AF).op(Op.i32_or);
+    f.get(of).i32(11).op(Op.i32_shl).op(Op.i32_or).mem(Op.i32_store, L.S_FLAGS, 2);
+    if (rotate) {
+      // the other arithmetic flags stay as they were, lazy or not
+      if (this.lazy) {
+        this.lazy = { op: this.lazy.op, mask: this.lazy.mask & ~(CF | OF) };
+        this.dirty = true;
+      } else {
+        f.i32(0).load32At(L.S_FLAGS_LAZY).i32(~(CF | OF)).op(Op.i32_and).mem(Op.i32_store, L.S_FLAGS_LAZY, 2);
+      }
+    } else {
+      f.get(res).set(this.lres);
+      this.lazy = { op: LAZY_LOGIC, mask: PF | ZF | SF };
+      this.dirty = true;
+    }
   }
 
   /** JMP rel, Jcc rel, LOOP, JECXZ as the block's last record (control.ts). */

@@ -206,6 +206,23 @@ describe("translation agrees with the interpreter", () => {
     expect(m.eip).toBe(0x1005);
   });
 
+  it("shifts and rotates by constants, then every condition (flags partly lazy, partly in FLAGS)", () => {
+    const values = [0, 1, 0x40000000, 0x7fffffff, 0x80000000, 0xc0000001, 0xffffffff];
+    let src = "mov $0x30000, %edi\n";
+    let n = 0;
+    for (const op of ["rol", "ror", "shl", "sal", "shr", "sar"]) {
+      for (const count of [0, 1, 2, 31]) {
+        for (const [i, a] of values.entries()) {
+          const cc = CCS[(i * 7 + count) % 16];
+          src += `mov $${a}, %eax\ncmp $${values[(i + 3) % values.length]}, %eax\n${op} $${count}, %eax\n`;
+          src += `j${cc} 1f\nmovl $0, ${4 * n}(%edi)\njmp 2f\n1: movl $1, ${4 * n}(%edi)\n2:\n`;
+          n++;
+        }
+      }
+    }
+    expectEnginesAgree(program(src), { thresholds: [0] });
+  });
+
   it("LOOP and JECXZ, taken and not, with the loop inside the translation", () => {
     const { m } = expectEnginesAgree(program(`
         mov $0x20000, %esi
