@@ -10,6 +10,13 @@ import { runPvImage, isPvImage, formatPvStats, type PvRunResult } from "../pv-im
 
 const say = (line: string) => writeSync(2, `xenolith: ${line}\n`);
 
+function wholeNumber(what: string) {
+  return (v: string) => {
+    if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what}: expected a whole number`);
+    return Number(v);
+  };
+}
+
 function positiveInt(what: string, max = Number.MAX_SAFE_INTEGER) {
   return (v: string) => {
     if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new InvalidArgumentError(`${what}: expected a whole number from 1 to ${max}`);
@@ -27,6 +34,8 @@ interface RunFlags {
   /** absent: a kernel with Xen PV notes runs in pv mode, anything else on the bare machine */
   mode?: "bare" | "pv";
   module: string[];
+  engine?: "interp" | "jit";
+  jitThreshold?: number;
 }
 
 /** Boot a Xen PV kernel on the hypervisor (src/pv-image.ts). */
@@ -102,8 +111,14 @@ program
   .option("--cmdline <text>", "kernel command line: after the image name (as QEMU's -append); for a PV kernel, start_info.cmd_line")
   .option("--memory <MiB>", "guest RAM in MiB (PV: the domain's nr_pages = MiB * 256)", positiveInt("--memory", 1024), 32)
   .option("--module <file>", "a multiboot module: its file name and arguments (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .addOption(new Option("--engine <engine>", "interp: the core's interpreter; jit: hot blocks translated to Wasm (src/translate)").choices(["interp", "jit"]))
+  .addOption(new Option("--jit-threshold <n>", "with --engine jit: block entries before a block is translated (0: at once)").argParser(wholeNumber("--jit-threshold")))
   .addOption(new Option("--mode <mode>", "bare machine, or a paravirtualized guest on the hypervisor (default: pv for a kernel with Xen PV notes or __xen_guest, else bare)").choices(["bare", "pv"]))
   .action((image: string, flags: RunFlags) => {
+    // Every Machine the run makes (bare PC or PV domain) takes its engine from these defaults
+    // (src/core/machine.ts), so the flags reach both paths without threading them through.
+    if (flags.engine !== undefined) process.env.XENOLITH_ENGINE = flags.engine;
+    if (flags.jitThreshold !== undefined) process.env.XENOLITH_JIT_THRESHOLD = String(flags.jitThreshold);
     process.exitCode = run(image, flags);
   });
 

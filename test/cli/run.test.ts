@@ -140,3 +140,20 @@ describe("xenolith run: guests", () => {
     expect(lines[1]).toMatch(/^#1 .* ecx=00000005/);
   });
 });
+
+describe("xenolith run --engine", () => {
+  it("interp and jit (threshold 0) give the same output, status and instruction count", () => {
+    const image = path.join(root, "guests/build/rings.elf");
+    const runs = ["interp", "jit"].map((engine) => xenolith("--engine", engine, "--jit-threshold", "0", "--json", image));
+    for (const r of runs) expect(r.status, r.stderr).toBe(33);
+    expect(runs[1].stdout).toBe(runs[0].stdout);
+    const insns = runs.map((r) => JSON.parse(r.stderr.trim().split("\n").pop()!).instructions);
+    expect(insns[0]).toBeGreaterThan(1000);
+    expect(insns[1]).toBe(insns[0]);
+  });
+  it("an unknown engine is a usage error (exit status 2)", () => {
+    const r = xenolith("--engine", "fast", path.join(root, "guests/build/hello.elf"));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--engine/);
+  });
+});
