@@ -1,6 +1,7 @@
 // ENTER, PUSHA/PUSHAD, POPA/POPAD, PUSHF/PUSHFD, POPF/POPFD (SDM Vol. 2, each "Operation").
 // Every one is all-or-nothing for the registers: the stack accesses come first, ESP and the
 // other registers change only after the last one that can fault.
+import { unsupported, UNSUP_SINGLE_STEP } from "../priv/unsupported";
 import { R_EAX, R_ESP, R_EBP, R_EDI, SR_SS } from "../layout";
 import { regN, setRegN, reg32, setReg16, setReg32, cpl } from "../state";
 import { pending } from "../priv/exception";
@@ -68,6 +69,8 @@ export function popf(r: usize, size: u32): void {
   if (cpl() <= iopl) mask |= IF;
   let f = (old & ~mask) | (v & mask);
   if (size == 4) f &= ~(RF | VIF | VIP);
+  // Single-step traps are not implemented: a POPF that would set TF stops the run (no silent guess).
+  if (f & TF) { unsupported(UNSUP_SINGLE_STEP); return; }
   setSp(spPlus(size));
   setEflags(f);
 }

@@ -10,7 +10,7 @@ const u32At = (m: Machine, at: number) => new DataView(m.readPhys(at, 4).buffer)
 const u16At = (m: Machine, at: number) => new DataView(m.readPhys(at, 2).buffer).getUint16(0, true);
 const put32 = (m: Machine, at: number, v: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); m.writePhys(at, b); };
 
-const IF = 1 << 9, IOPL3 = 3 << 12, RF = 1 << 16, VM = 1 << 17, AC = 1 << 18, VIF = 1 << 19, VIP = 1 << 20, ID = 1 << 21;
+const TF = 1 << 8, IF = 1 << 9, IOPL3 = 3 << 12, RF = 1 << 16, VM = 1 << 17, AC = 1 << 18, VIF = 1 << 19, VIP = 1 << 20, ID = 1 << 21;
 
 describe("PUSHA / POPA", () => {
   it("PUSHAD stores EAX..EDI with the original ESP, EAX highest; POPAD restores all but ESP", () => {
@@ -67,14 +67,15 @@ describe("PUSHF / POPF", () => {
     expect(m.reg("ebx") & 0xffff).toBe(0x3);
   });
 
+  // (TF is left out: single-step traps are not implemented, and setting TF stops the run — below)
   it("POPFD at CPL 0 sets every writable flag (IOPL, IF, AC, ID) but clears RF, VIF, VIP", () => {
-    const m = runAsm(`push $-1; popfl; pushfl; pop %eax; push $0; popfl`, (m) => { m.eflags = 0x2 | VIF | VIP | RF; });
-    expect(m.reg("eax") >>> 0).toBe(0x247fd7);
+    const m = runAsm(`push $${~TF}; popfl; pushfl; pop %eax; push $0; popfl`, (m) => { m.eflags = 0x2 | VIF | VIP | RF; });
+    expect(m.reg("eax") >>> 0).toBe(0x247fd7 & ~TF);
   });
 
   it("POPFD at CPL 3, IOPL 0 keeps IF and IOPL without a fault", () => {
-    const m = runUser(`push $-1; popfl; pushfl; pop %eax`, 4n, 0x2 | IF);
-    expect(m.reg("eax") >>> 0).toBe((0x247fd7 & ~IOPL3) >>> 0);
+    const m = runUser(`push $${~TF}; popfl; pushfl; pop %eax`, 4n, 0x2 | IF);
+    expect(m.reg("eax") >>> 0).toBe((0x247fd7 & ~IOPL3 & ~TF) >>> 0);
     const m2 = runUser(`push $0; popfl; pushfl; pop %eax`, 4n, 0x2 | IF | (1 << 12));
     expect(m2.reg("eax")).toBe(0x2 | IF | (1 << 12));
   });
@@ -85,8 +86,17 @@ describe("PUSHF / POPF", () => {
   });
 
   it("POPFW changes only bits 0-15", () => {
-    const m = runAsm(`pushw $-1; popfw; pushfl; pop %eax`, (m) => { m.eflags = 0x2 | AC | ID; });
-    expect(m.reg("eax") >>> 0).toBe((0x7fd7 | AC | ID) >>> 0);
+    const m = runAsm(`pushw $${0xffff & ~TF}; popfw; pushfl; pop %eax`, (m) => { m.eflags = 0x2 | AC | ID; });
+    expect(m.reg("eax") >>> 0).toBe(((0x7fd7 & ~TF) | AC | ID) >>> 0);
+  });
+
+  it("POPF that sets TF stops the run: single-step traps are not implemented", () => {
+    const m = flatMachine();
+    m.writePhys(0x1000, assemble(`push $${TF}; popfl; hlt`, 0x1000));
+    m.eip = 0x1000;
+    expect(m.run(100n)).toBe("INTERNAL");
+    expect(m.eip).toBe(0x1000 + 5); // at the POPF, which has not retired
+    expect(m.eflags & TF).toBe(0);
   });
 
   it("VM can never be set by POPF", () => {
