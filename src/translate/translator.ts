@@ -20,6 +20,12 @@ export const JIT_OFF = 0xffffffff;
 
 /** translations kept before the table is recycled */
 const MAX_TRANSLATIONS = 1 << 15;
+/**
+ * Modules kept before the table is recycled. Every module holds a V8 code space of its own that is
+ * freed only when nothing references the module: with small batches (threshold 0, code that is
+ * rewritten all the time) thousands of live modules exhaust it and V8 aborts the process.
+ */
+const MAX_MODULES = 256;
 
 export interface TranslatorStats {
   modules: number;
@@ -36,6 +42,8 @@ export interface TranslatorStats {
 export class Translator {
   private readonly firstSlot: number;
   private nextSlot: number;
+  /** modules whose functions are in the table now */
+  private liveModules = 0;
   readonly stats: TranslatorStats = { modules: 0, blocks: 0, refused: 0, inlined: 0, stepped: 0, loops: 0, resets: 0 };
 
   /** `threshold`: block entries before a block is translated (0: before it first runs). */
@@ -93,7 +101,8 @@ export class Translator {
       core: { stepRecord: e.stepRecord, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, memory: core.memory },
     });
     this.stats.modules++;
-    if (this.nextSlot - this.firstSlot + done.length > MAX_TRANSLATIONS) this.reset();
+    if (this.nextSlot - this.firstSlot + done.length > MAX_TRANSLATIONS || this.liveModules >= MAX_MODULES) this.reset();
+    this.liveModules++;
     const table = core.table;
     if (this.nextSlot + done.length > table.length) table.grow(Math.max(done.length, table.length >> 1, 64));
     for (const index of done) {
@@ -109,7 +118,11 @@ export class Translator {
     const { u32 } = this.core;
     const base = L.BLOCK_JIT_BASE >> 2;
     for (let i = 0; i < L.BLOCK_JIT_SIZE >> 2; i++) if (u32[base + i] & JIT_COMPILED) u32[base + i] = 0;
+    // unreference the old functions so their modules (and V8 code space) can be collected
+    const table = this.core.table;
+    for (let slot = this.firstSlot; slot < this.nextSlot; slot++) table.set(slot, null);
     this.nextSlot = this.firstSlot;
+    this.liveModules = 0;
     this.stats.resets++;
   }
 

@@ -144,6 +144,19 @@ describe("translation agrees with the interpreter", () => {
     expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBeGreaterThan(100n);
   });
 
+  it("code rewritten hundreds of times at threshold 0: old modules are recycled, results agree", () => {
+    // every pass rewrites an immediate in the loop's own block: a new block, a new module each time
+    const { translated } = expectEnginesAgree(program(`
+        mov $600, %ecx
+      1: movl %ecx, 2f+1
+      2: mov $0, %eax
+        add %eax, %ebx
+        dec %ecx
+        jnz 1b`), { thresholds: [0] });
+    expect(translated[0].reg("ebx")).toBe(600 * 601 / 2);
+    expect(translated[0].translator!.stats.resets).toBeGreaterThan(0);
+  });
+
   it("self-modifying code: stores into the running block and into the next instruction", () => {
     const { m } = expectEnginesAgree(program(`
         mov $50, %ecx
