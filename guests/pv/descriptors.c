@@ -27,16 +27,15 @@ int main(void) {
            "set_gdt past the reserved entries -EINVAL");
 
   uint64_t ma = (uint64_t)mfn << 12;
-  /* entry 1: flat data, DPL 0, 4 KiB granular, limit 0xfffff, accessed bit already set (as in
-   * Linux's GDT entries). Known gap: with A clear, the load below makes the CPU write the A bit
-   * through the per-domain GDT mapping, which xenolith maps read-only (src/hv/hv-area.ts) while
-   * check_descriptor leaves A clear, so the load faults in the hypervisor area. */
-  CHECK_EQ(HYPERVISOR_update_descriptor(ma + 8, DESC(0x00cf9300, 0x0000ffff)), 0, "update_descriptor flat DPL-0 data");
+  /* entry 1: flat data, DPL 0, 4 KiB granular, limit 0xfffff, accessed bit clear: the first load
+   * sets it through the hypervisor's per-domain GDT mapping, which Xen maps writable
+   * (__PAGE_HYPERVISOR_RW in pv_set_gdt) — the guest's own mappings of the frame stay read-only. */
+  CHECK_EQ(HYPERVISOR_update_descriptor(ma + 8, DESC(0x00cf9200, 0x0000ffff)), 0, "update_descriptor flat DPL-0 data");
   uint32_t hi = (uint32_t)(gdt[1] >> 32), lo = (uint32_t)gdt[1];
   CHECK_EQ((hi >> 13) & 3, 1, "its DPL raised to 1");
   unsigned long limit_pages = (hi & 0x000f0000) | (lo & 0xffff);
   CHECK_EQ(limit_pages, (M2P_END >> 12) - 1, "its limit (pages) ends at the end of the M2P");
-  CHECK_EQ(hi & ~0x000f6000u, 0x00c09300 & ~0x000f6000u, "its other bits unchanged");
+  CHECK_EQ(hi & ~0x000f6000u, 0x00c09200 & ~0x000f6000u, "its other bits unchanged (accessed still clear)");
 
   /* the rewritten segment loads at ring 1 and addresses memory */
   unsigned long limit_bytes = 0;
@@ -46,6 +45,7 @@ int main(void) {
                "movl $0x600dc0de, %%es:probe\n\t"
                "movl %2, %%es" : : "a"(0), "r"(0x09), "r"(FLAT_KERNEL_DS) : "memory");
   CHECK_EQ(probe, 0x600dc0de, "a store through %es = 0x09 lands");
+  CHECK_EQ((uint32_t)(gdt[1] >> 32) & 0x100, 0x100, "the load set the accessed bit in the guest's GDT frame");
 
   CHECK_EQ(HYPERVISOR_update_descriptor(ma + 16, DESC(0x00af9a00, 0x0000ffff)), (unsigned long)-22,
            "64-bit code descriptor -EINVAL");

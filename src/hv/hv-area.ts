@@ -103,13 +103,14 @@ export class HypervisorArea {
 
   /**
    * Map guest GDT page `page` (0-13) to machine frame `f` (set_gdt), or back to the zero page.
-   * Read-only: the guest's descriptors change only through the hypervisor (update_descriptor),
-   * which must leave their accessed bits set so that a load never writes. The caller flushes
-   * the TLB.
+   * The caller flushes the TLB.
    */
   mapGdtFrame(page: number, f: Mfn | undefined): void {
     if (!Number.isInteger(page) || page < 0 || page >= FIRST_RESERVED_GDT_PAGE) throw new RangeError(`GDT page ${page} is not a guest GDT page`);
-    this.writeEntry(this.perdomainL1, page, mfnToMa(f ?? this.zeroPage) | PAGE_HYPERVISOR_RO);
+    // Xen's pv_set_gdt maps guest frames __PAGE_HYPERVISOR_RW: the CPU sets accessed and busy
+    // bits through this mapping. The guest cannot reach it (its segments end below the
+    // hypervisor area); its own mappings of the frame stay read-only. The shared zero page: RO.
+    this.writeEntry(this.perdomainL1, page, f === undefined ? mfnToMa(this.zeroPage) | PAGE_HYPERVISOR_RO : mfnToMa(f) | PAGE_HYPERVISOR);
   }
 
   private writeEntry(table: Mfn, index: number, value: number): void {
