@@ -111,7 +111,7 @@ program
   .option("--cmdline <text>", "kernel command line: after the image name (as QEMU's -append); for a PV kernel, start_info.cmd_line")
   .option("--memory <MiB>", "guest RAM in MiB (PV: the domain's nr_pages = MiB * 256)", positiveInt("--memory", 1024), 32)
   .option("--module <file>", "a multiboot module: its file name and arguments (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .addOption(new Option("--engine <engine>", "interp: the core's interpreter; jit: hot blocks translated to Wasm (src/translate)").choices(["interp", "jit"]))
+  .addOption(new Option("--engine <engine>", "interp: the core's interpreter; jit (default): hot blocks translated to Wasm (src/translate)").choices(["interp", "jit"]))
   .addOption(new Option("--jit-threshold <n>", "with --engine jit: block entries before a block is translated (0: at once)").argParser(wholeNumber("--jit-threshold")))
   .addOption(new Option("--mode <mode>", "bare machine, or a paravirtualized guest on the hypervisor (default: pv for a kernel with Xen PV notes or __xen_guest, else bare)").choices(["bare", "pv"]))
   .action((image: string, flags: RunFlags) => {

@@ -21,7 +21,8 @@ export interface MachineOptions {
   ramBytes?: number;
   /**
    * interp: the interpreter only; jit: hot blocks translated to Wasm (src/translate). Default:
-   * $XENOLITH_ENGINE, else interp.
+   * $XENOLITH_ENGINE, else jit (the faster; both agree on every result and count — test/translate,
+   * and the 1M differential test with translation forced).
    */
   engine?: Engine;
   /** jit: block entries before translation, 0 = translate every block before it runs
@@ -51,7 +52,7 @@ export class Machine {
     this.u32[L.S_RAM_SIZE >> 2] = this.ramBytes;
     this.u32[L.S_CUR_BLOCK_PAGE2 >> 2] = 0xffffffff;
     const env = typeof process !== "undefined" ? process.env : {};
-    const engine = opts.engine ?? (env.XENOLITH_ENGINE as Engine | undefined) ?? "interp";
+    const engine = opts.engine ?? (env.XENOLITH_ENGINE as Engine | undefined) ?? "jit";
     const threshold = opts.jitThreshold ?? (env.XENOLITH_JIT_THRESHOLD !== undefined ? Number(env.XENOLITH_JIT_THRESHOLD) : DEFAULT_JIT_THRESHOLD);
     this.useEngine(engine, threshold);
   }
