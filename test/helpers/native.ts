@@ -401,11 +401,18 @@ export function randomInputs(count: number, seed: number): CpuIn[] {
  * instance (e.g. OF only for a count of 1).
  */
 export function crossCheck(bodies: string[], inputs: CpuIn[], flagMask: (body: string, inp: CpuIn) => number, limit = 8): string[] {
-  const snippets = bodies.map((body) => ({ body, inputs }));
+  return mismatches(bodies.map((body) => ({ body, inputs })), (i, inp) => flagMask(bodies[i], inp), limit);
+}
+
+/**
+ * Run every snippet on its own inputs natively and in the core; returns the first `limit`
+ * mismatches (empty when all agree). `flagMask(snippet index, input)`: the EFLAGS bits compared.
+ */
+export function mismatches(snippets: Snippet[], flagMask: (index: number, inp: CpuIn) => number, limit = 8): string[] {
   const nat = runNative(snippets), emu = runEmulated(snippets);
   const bad: string[] = [];
   snippets.forEach((s, i) => s.inputs.forEach((inp, j) => {
-    const d = diffOutcome(nat[i][j], emu[i][j], flagMask(s.body, inp));
+    const d = diffOutcome(nat[i][j], emu[i][j], flagMask(i, inp));
     if (d && bad.length < limit) bad.push(`${s.body.replace(/\n/g, "; ")} | ${showInput(inp)} | native vs core: ${d}`);
   }));
   return bad;
