@@ -29,7 +29,7 @@ const WORKLOADS: Record<string, Workload> = {
       jnz 1b`,
   },
   alu4: {
-    doc: "add/xor/sub/dec/jnz (no rotate: runs before the shift family lands)",
+    doc: "add/xor/sub/dec/jnz (no rotate: the translator's simplest loop)",
     ipi: 5, n: 20_000_000,
     source: `1: add %ecx, %eax
       xor %eax, %ebx
