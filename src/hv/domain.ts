@@ -15,6 +15,7 @@ import { ConsoleBackend } from "./console.ts";
 import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
 import { DirectTrap } from "./direct-trap.ts";
+import { initCoreMirror, fastPathDefault } from "./core-mirror.ts";
 
 export type Layout = "pae" | "classic";
 
@@ -25,18 +26,24 @@ export interface Callback { cs: number; eip: number; flags: number }
 
 /** struct pv_vcpu: the guest-visible CPU state the hypervisor virtualizes. */
 export class Vcpu {
-  /** trap_ctxt[256]: an entry with address 0 means "no handler" */
+  constructor(private readonly machine: Machine) {}
+  /** trap_ctxt[256]: an entry with address 0 means "no handler" (mirrored: core-mirror.ts) */
   trapTable: (TrapEntry | undefined)[] = new Array(256).fill(undefined);
+  // Kept in core state fields, which the core's bounce and iret fast paths use (core-mirror.ts).
   /** stack_switch: the ring-1 stack used when an exception arrives from ring 3 */
-  kernelSs = 0;
-  kernelSp = 0;
-  callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
+  get kernelSs(): number { return this.machine.field(L.S_PV_KERNEL_SS); }
+  set kernelSs(v: number) { this.machine.setField(L.S_PV_KERNEL_SS, v); }
+  get kernelSp(): number { return this.machine.field(L.S_PV_KERNEL_SP); }
+  set kernelSp(v: number) { this.machine.setField(L.S_PV_KERNEL_SP, v); }
   /** virtual IOPL (0-3), set by physdev_op set_iopl or, under architectural_iopl, by iret */
-  iopl = 0;
+  get iopl(): number { return this.machine.field(L.S_PV_IOPL); }
+  set iopl(v: number) { this.machine.setField(L.S_PV_IOPL, v); }
+  /** guest-visible CR2: the last page-fault address the hypervisor reported */
+  get cr2(): number { return this.machine.field(L.S_PV_CR2); }
+  set cr2(v: number) { this.machine.setField(L.S_PV_CR2, v); }
+  callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
   /** guest-visible CR0.TS (fpu_taskswitch, clts) */
   cr0Ts = false;
-  /** guest-visible CR2: the last page-fault address the hypervisor reported */
-  cr2 = 0;
   gdtFrames: number[] = [];
   gdtEntries = 0;
   /** set_timer_op deadline in virtual nanoseconds, or null */
@@ -81,6 +88,8 @@ export interface DomainConfig {
   hvStart?: number;
   /** the builder's hypervisor area (without it, set_gdt and NEW_BASEPTR touch no mappings) */
   hvArea?: HypervisorAreaHooks;
+  /** bounce exceptions and serve HYPERVISOR_iret in the core (default: on unless XENOLITH_PV_FASTPATH=0) */
+  coreFastPath?: boolean;
 }
 
 export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog" | "soft_reset";
@@ -104,7 +113,7 @@ export class Domain {
   readonly hvArea?: HypervisorAreaHooks;
   readonly domid: number;
   readonly mem: GuestMemory;
-  readonly vcpu = new Vcpu();
+  readonly vcpu: Vcpu;
   readonly events: EventChannels;
   readonly clock: VirtualClock;
   readonly console?: ConsoleBackend;
@@ -114,8 +123,9 @@ export class Domain {
   directTrap?: DirectTrap;
   readonly ramBase = L.RAM_BASE;
   readonly sharedInfoMa: number;
-  /** vm_assist bits (VMASST_TYPE_*) */
-  vmAssist = 0;
+  /** vm_assist bits (VMASST_TYPE_*), kept in the core for its fast paths */
+  get vmAssist(): number { return this.machine.field(L.S_PV_VM_ASSIST); }
+  set vmAssist(v: number) { this.machine.setField(L.S_PV_VM_ASSIST, v); }
   /** set when the domain has ended */
   end: DomainEnd | null = null;
   private readonly owned: Set<number>;
@@ -127,6 +137,8 @@ export class Domain {
     this.segmentEnd = cfg.layout === "pae" ? MACH2PHYS_VIRT_END_PAE : MACH2PHYS_VIRT_END_NONPAE;
     this.hvArea = cfg.hvArea;
     this.domid = cfg.domid ?? 1;
+    this.vcpu = new Vcpu(machine);
+    for (const f of [L.S_PV_KERNEL_SS, L.S_PV_KERNEL_SP, L.S_PV_IOPL, L.S_PV_CR2, L.S_PV_VM_ASSIST]) machine.setField(f, 0);
     this.owned = new Set(cfg.mfns);
     this.owned.add(cfg.sharedInfoMfn);
     this.sharedInfoMa = cfg.sharedInfoMfn * 4096;
@@ -141,8 +153,10 @@ export class Domain {
       this.events.bindBackend(cfg.console.evtchn, () => this.console!.drain());
     }
     if (cfg.storeEvtchn !== undefined) this.events.bindBackend(cfg.storeEvtchn, () => {});
-    // Every exception exits to the hypervisor (assembly/exec/run.ts takeException).
-    machine.setField(L.S_EXC_POLICY, 0);
+    // Exceptions go to the hypervisor: its fast paths in the core (core-mirror.ts) or an exit
+    // (assembly/exec/run.ts takeException); the direct trap may open int $0x80.
+    machine.setField(L.S_EXC_POLICY, 2);
+    initCoreMirror(this, cfg.coreFastPath ?? fastPathDefault());
     // The vCPU starts with events masked (XEN-PV-ABI.md §1: shared_info).
     this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, 1);
     this.directTrap = DirectTrap.setup(this, cfg.allocFrame);
