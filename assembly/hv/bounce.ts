@@ -11,10 +11,11 @@
 //   else it becomes #GP((n<<3)|2) at the `int`.
 // It counts as a hypervisor entry (PV_BOUNCE_COUNTS, collected by src/hv/core-mirror.ts).
 // Everything else returns false with nothing changed, and the exception exits to the host as
-// before: hypercalls other than iret, #GP(0) (an instruction the host may emulate), #UD that may
-// be the forced-emulation prefix, #NM (virtual CR0.TS), no handler, a selector or stack that does
-// not load, a frame that cannot be written (the host kills the domain), and a bounce after which
-// an event upcall is due (the host delivers it on its way back to the guest).
+// before: hypercalls other than iret, #GP (an instruction or call gate the host may emulate; the
+// #GP of a refused `int n` is bounced here), a #UD that may be the forced-emulation prefix, #NM
+// (virtual CR0.TS), no handler, a selector or stack that does not load, a frame that cannot be
+// written (the host kills the domain), and a bounce after which an event upcall is due (the host
+// delivers it on its way back to the guest).
 import {
   RAM_BASE, S_EXC_VECTOR, S_EXC_CODE, S_EXC_HAS_CODE, S_EXC_KIND, S_EIP, S_INSTR_EIP, S_GPR, S_CR2,
   S_CPL, S_PV_FLAGS, S_PV_VM_ASSIST, S_PV_IOPL, S_PV_KERNEL_SS, S_PV_KERNEL_SP, S_PV_CR2,
@@ -68,7 +69,8 @@ export function pvException(): bool {
     // Otherwise #GP((n<<3)|2), a fault at the `int` itself.
     return bounce(GP, GP, true, (v << 3) | 2, true);
   }
-  if (v == GP && code == 0) return false;
+  // #GP: the host may emulate the instruction (error code 0) or a call gate (the gate's selector).
+  if (v == GP) return false;
   if (v == NM) return false;
   if (v == UD && mayBeForcedPrefix()) return false;
   if (v == PF) {

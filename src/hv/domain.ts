@@ -42,6 +42,12 @@ export class Vcpu {
   get cr2(): number { return this.machine.field(L.S_PV_CR2); }
   set cr2(v: number) { this.machine.setField(L.S_PV_CR2, v); }
   callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
+  /** PHYSDEVOP_set_iobitmap: the guest's I/O bitmap (linear address) and the ports it covers */
+  iobmp = 0;
+  iobmpLimit = 0;
+  /** Xen's virtual I/O registers of a domU: the RTC index (port 0x70), PCI CONFIG_ADDRESS (0xcf8) */
+  cmosIndex = 0;
+  pciCf8 = 0;
   /** guest-visible CR0.TS (fpu_taskswitch, clts) */
   cr0Ts = false;
   gdtFrames: number[] = [];
@@ -146,6 +152,7 @@ export class Domain {
     this.output = cfg.output ?? ((t) => process.stdout.write(t));
     this.events = new EventChannels(this);
     this.clock = new VirtualClock(this);
+    this.clock.publishWallClock();
     this.grants = new GrantTable(this, cfg.allocFrame);
     if (cfg.console) {
       this.console = new ConsoleBackend(this, cfg.console.mfn);
