@@ -16,6 +16,9 @@ import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
 import { DirectTrap } from "./direct-trap.ts";
 import { initCoreMirror, fastPathDefault } from "./core-mirror.ts";
+import type { MachineFrames } from "./frames.ts";
+import type { MachToPhys } from "./m2p.ts";
+import type { PageInfo } from "./page-info.ts";
 
 export type Layout = "pae" | "classic";
 
@@ -96,6 +99,15 @@ export interface DomainConfig {
   hvArea?: HypervisorAreaHooks;
   /** bounce exceptions and serve HYPERVISOR_iret in the core (default: on unless XENOLITH_PV_FASTPATH=0) */
   coreFastPath?: boolean;
+  /** the machine's frame allocator, M2P table and page_info (without them memory_op is -ENOSYS) */
+  machineMemory?: MachineMemory;
+}
+
+/** The machine-wide memory state a domain allocates from (Xen's heap, M2P and frame_table). */
+export interface MachineMemory {
+  frames: MachineFrames;
+  m2p: MachToPhys;
+  pageInfo: PageInfo;
 }
 
 export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog" | "soft_reset";
@@ -117,6 +129,7 @@ export class Domain {
   /** guest segments end here (the end of the read-only M2P): x86_32 Xen's GUEST_SEGMENT_MAX_ADDR */
   readonly segmentEnd: number;
   readonly hvArea?: HypervisorAreaHooks;
+  readonly machineMemory?: MachineMemory;
   readonly domid: number;
   readonly mem: GuestMemory;
   readonly vcpu: Vcpu;
@@ -142,6 +155,7 @@ export class Domain {
     this.hvStart = cfg.hvStart ?? (cfg.layout === "pae" ? HYPERVISOR_VIRT_START_PAE : HYPERVISOR_VIRT_START_CLASSIC);
     this.segmentEnd = cfg.layout === "pae" ? MACH2PHYS_VIRT_END_PAE : MACH2PHYS_VIRT_END_NONPAE;
     this.hvArea = cfg.hvArea;
+    this.machineMemory = cfg.machineMemory;
     this.domid = cfg.domid ?? 1;
     this.vcpu = new Vcpu(machine);
     for (const f of [L.S_PV_KERNEL_SS, L.S_PV_KERNEL_SP, L.S_PV_IOPL, L.S_PV_CR2, L.S_PV_VM_ASSIST]) machine.setField(f, 0);
@@ -177,6 +191,9 @@ export class Domain {
   }
 
   ownsMfn(mfn: number): boolean { return this.owned.has(mfn >>> 0); }
+  /** A frame allocated to the domain (memory_op) / returned to the free pool. */
+  adoptFrame(mfn: number): void { this.owned.add(mfn >>> 0); }
+  forgetFrame(mfn: number): void { this.owned.delete(mfn >>> 0); }
   /** A Xen-heap frame: zeroed; shared with the guest (it may map it, e.g. the grant table) or not. */
   adoptXenFrame(mfn: number, shared = true): void {
     this.machine.writePhys(mfn * 4096, new Uint8Array(4096));
