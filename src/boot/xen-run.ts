@@ -3,8 +3,10 @@
 // their back ends and the boot stack as the ring-1 stack for bounces until stack_switch
 // (XEN-PV-ABI.md §1). runDomain (src/hv/hypervisor.ts) then runs it.
 import { Domain } from "../hv/domain.ts";
+import { PageInfo } from "../hv/page-info.ts";
 import type { PvDomain, PvMachine } from "./xen-domain.ts";
 import type { RunResult } from "../hv/hypervisor.ts";
+import type { Mfn } from "../hv/addr.ts";
 
 export interface StartOptions {
   /** where console output goes (default: stdout) */
@@ -12,6 +14,9 @@ export interface StartOptions {
 }
 
 export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions = {}): Domain {
+  // page_info for every frame; each of the domain's frames holds its allocation reference.
+  const pageInfo = new PageInfo(pm.frames);
+  for (const f of built.p2m) pageInfo.assign(f as Mfn);
   const d = new Domain(pm.machine, {
     layout: built.layout.name,
     domid: built.domid,
@@ -22,7 +27,14 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
     hvArea: built.hvArea,
     allocFrame: () => pm.frames.allocXenHeap(built.domid),
     output: opts.output,
+    machineMemory: { frames: pm.frames, m2p: pm.m2p, pageInfo },
   });
+  // A frame back in the pool (free_heap_pages) is scrubbed and no longer anyone's in the M2P.
+  pm.frames.onFree = (f) => {
+    pm.mem.zeroFrame(f);
+    pm.m2p.clear(f);
+    d.forgetFrame(f);
+  };
   d.setKernelStack(built.vcpu.kernelSs, built.vcpu.kernelSp);
   d.vmAssist = built.vcpu.vmAssist;
   return d;
