@@ -20,6 +20,8 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
     console: { mfn: built.consoleMfn, evtchn: built.consoleEvtchn },
     storeEvtchn: built.storeEvtchn,
     hvArea: built.hvArea,
+    paging: built.paging,
+    m2p: pm.m2p,
     allocFrame: () => pm.frames.allocXenHeap(built.domid),
     output: opts.output,
   });

@@ -18,7 +18,7 @@ import { L } from "../core/layout.gen.ts";
 import { VMASST_TYPE } from "./abi.ts";
 import { GuestFault } from "./guest-memory.ts";
 import { cpuid } from "./cpuid.ts";
-import { newBaseptr } from "./mm.ts";
+import { newBaseptr } from "./mm/new-baseptr.ts";
 
 const GPR = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
 const CR0_TS = 1 << 3;
