@@ -21,6 +21,7 @@
 #include <xen/callback.h>
 #include <xen/version.h>
 #include <xen/vcpu.h>
+#include <xen/physdev.h>
 
 #ifndef PV_PAE
 #error "build with -DPV_PAE=1 (PAE layout) or -DPV_PAE=0 (classic 2-level layout)"
@@ -86,6 +87,8 @@ static inline long HYPERVISOR_event_channel_op(int cmd, void *arg) { return _hyp
 static inline long HYPERVISOR_callback_op(int cmd, const void *arg) { return _hypercall2(callback_op, cmd, arg); }
 /* 64-bit arguments are split low/high (XEN-PV-ABI.md §2) */
 static inline long HYPERVISOR_set_timer_op(uint64_t ns) { return _hypercall2(set_timer_op, (uint32_t)ns, (uint32_t)(ns >> 32)); }
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned vcpu, void *arg) { return _hypercall3(vcpu_op, cmd, vcpu, arg); }
+static inline long HYPERVISOR_physdev_op(int cmd, void *arg) { return _hypercall2(physdev_op, cmd, arg); }
 static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags) {
   return _hypercall4(update_va_mapping, va, (uint32_t)pte, (uint32_t)(pte >> 32), flags);
 }

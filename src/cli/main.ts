@@ -7,6 +7,7 @@ import { writeSync } from "node:fs";
 import { fdSink } from "../devices/console.ts";
 import { runImage, readImage, BadImageError, formatStats, STATUS_BAD_INPUT, STATUS_CRASH, type RunImageResult } from "../index.ts";
 import { runPvImage, isPvImage, formatPvStats, type PvRunResult } from "../pv-image.ts";
+import { addBenchOptions, benchAction } from "../bench/command.ts";
 
 const say = (line: string) => writeSync(2, `xenolith: ${line}\n`);
 
@@ -121,6 +122,9 @@ program
     if (flags.jitThreshold !== undefined) process.env.XENOLITH_JIT_THRESHOLD = String(flags.jitThreshold);
     process.exitCode = run(image, flags);
   });
+
+addBenchOptions(program.command("bench").description("the project's benchmark (npm run bench): guest MIPS and ns per event for each engine, start-up, peak RSS"))
+  .action(benchAction);
 
 try {
   program.parse();

@@ -67,7 +67,7 @@ export const START_INFO = {
 export const MAX_GUEST_CMDLINE = 1024;
 
 /** struct shared_info / vcpu_info (x86_32) offsets. */
-export const SHARED_INFO = { vcpu_info: 0, evtchn_pending: 2048, evtchn_mask: 2176, wc_version: 2304 } as const;
+export const SHARED_INFO = { vcpu_info: 0, evtchn_pending: 2048, evtchn_mask: 2176, wc_version: 2304, wc_sec: 2308, wc_nsec: 2312, wc_sec_hi: 2340 } as const;
 export const VCPU_INFO = {
   evtchn_upcall_pending: 0, evtchn_upcall_mask: 1, evtchn_pending_sel: 4, arch_cr2: 8, time: 32,
   size: 64,
@@ -192,6 +192,8 @@ export const ABI_CHECKS: [string, number][] = [
   ["offsetof(struct shared_info, evtchn_pending)", SHARED_INFO.evtchn_pending],
   ["offsetof(struct shared_info, evtchn_mask)", SHARED_INFO.evtchn_mask],
   ["offsetof(struct shared_info, wc_version)", SHARED_INFO.wc_version],
+  ["offsetof(struct shared_info, wc_sec)", SHARED_INFO.wc_sec], ["offsetof(struct shared_info, wc_nsec)", SHARED_INFO.wc_nsec],
+  ["offsetof(struct shared_info, arch.wc_sec_hi)", SHARED_INFO.wc_sec_hi],
   ["offsetof(struct vcpu_info, evtchn_upcall_pending)", VCPU_INFO.evtchn_upcall_pending],
   ["offsetof(struct vcpu_info, evtchn_upcall_mask)", VCPU_INFO.evtchn_upcall_mask],
   ["offsetof(struct vcpu_info, evtchn_pending_sel)", VCPU_INFO.evtchn_pending_sel],

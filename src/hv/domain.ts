@@ -40,6 +40,12 @@ export class Vcpu {
   callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
   /** virtual IOPL (0-3), set by physdev_op set_iopl or, under architectural_iopl, by iret */
   iopl = 0;
+  /** PHYSDEVOP_set_iobitmap: the guest's I/O bitmap (linear address) and the ports it covers */
+  iobmp = 0;
+  iobmpLimit = 0;
+  /** Xen's virtual I/O registers of a domU: the RTC index (port 0x70), PCI CONFIG_ADDRESS (0xcf8) */
+  cmosIndex = 0;
+  pciCf8 = 0;
   /** guest-visible CR0.TS (fpu_taskswitch, clts) */
   cr0Ts = false;
   /** guest-visible CR2: the last page-fault address the hypervisor reported */
@@ -160,6 +166,7 @@ export class Domain {
     this.output = cfg.output ?? ((t) => process.stdout.write(t));
     this.events = new EventChannels(this);
     this.clock = new VirtualClock(this);
+    this.clock.publishWallClock();
     this.grants = new GrantTable(this, cfg.allocFrame);
     if (cfg.console) {
       this.console = new ConsoleBackend(this, cfg.console.mfn);

@@ -38,7 +38,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -89,6 +89,23 @@ describe("PV guests", () => {
     const r = runGuest(name);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain("multicall: console_io from inside a batch\n");
+  });
+
+  it.each(["timers-pae", "timers-classic"])("%s: the default 100 Hz tick, 2 ms ticks, a single-shot wake; the wall clock", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("first default tick at 10000000 ns");
+    expect(r.out).toContain("wc_sec: system time 0 is 2026-01-01T00:00:00Z");
+  });
+
+  it.each(["privops-pae", "privops-classic"])("%s: MSRs and port I/O emulated; refused ones bounced as #GP(0)", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    // RDMSR of an unknown MSR, WRMSR TSC, the hypercall-page MSR with an index, IN at IOPL 0 and
+    // through a closed bitmap bit: five #GP(0); one #PF from INS into a read-only page.
+    expect(r.d.stats.bounces.get(13)).toBe(5);
+    expect(r.d.stats.bounces.get(14)).toBe(1);
+    expect(r.d.stats.emulated).toBeGreaterThanOrEqual(12);
   });
 
   it.each(["badstack-pae", "badstack-classic"])("%s: a bounce frame that cannot be written kills the domain (exit 1)", (name) => {
