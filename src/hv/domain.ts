@@ -102,6 +102,15 @@ export interface DomainConfig {
   paging?: DirectPaging;
   /** the machine's M2P table (MMU_MACHPHYS_UPDATE), if it has one */
   m2p?: MachToPhys;
+  /** the machine's frame allocator, M2P table and page_info (without them memory_op is -ENOSYS) */
+  machineMemory?: MachineMemory;
+}
+
+/** The machine-wide memory state a domain allocates from (Xen's heap, M2P and frame_table). */
+export interface MachineMemory {
+  frames: MachineFrames;
+  m2p: MachToPhys;
+  pageInfo: PageInfo;
 }
 
 export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog" | "soft_reset";
@@ -123,6 +132,7 @@ export class Domain {
   /** guest segments end here (the end of the read-only M2P): x86_32 Xen's GUEST_SEGMENT_MAX_ADDR */
   readonly segmentEnd: number;
   readonly hvArea?: HypervisorAreaHooks;
+  readonly machineMemory?: MachineMemory;
   readonly domid: number;
   readonly mem: GuestMemory;
   readonly vcpu = new Vcpu();
@@ -154,6 +164,7 @@ export class Domain {
     this.hvStart = cfg.hvStart ?? (cfg.layout === "pae" ? HYPERVISOR_VIRT_START_PAE : HYPERVISOR_VIRT_START_CLASSIC);
     this.segmentEnd = cfg.layout === "pae" ? MACH2PHYS_VIRT_END_PAE : MACH2PHYS_VIRT_END_NONPAE;
     this.hvArea = cfg.hvArea;
+    this.machineMemory = cfg.machineMemory;
     this.domid = cfg.domid ?? 1;
     this.owned = new Set(cfg.mfns);
     this.owned.add(cfg.sharedInfoMfn);
@@ -210,6 +221,9 @@ export class Domain {
   }
 
   ownsMfn(mfn: number): boolean { return this.owned.has(mfn >>> 0); }
+  /** A frame allocated to the domain (memory_op) / returned to the free pool. */
+  adoptFrame(mfn: number): void { this.owned.add(mfn >>> 0); }
+  forgetFrame(mfn: number): void { this.owned.delete(mfn >>> 0); }
   /** A Xen-heap frame: zeroed; shared with the guest (it may map it, e.g. the grant table) or not. */
   adoptXenFrame(mfn: number, shared = true): void {
     this.machine.writePhys(mfn * 4096, new Uint8Array(4096));
