@@ -3,29 +3,16 @@
 // guest checks itself, printing one line per check ("ok N - ..." / "not ok N - ...") and a
 // verdict, then powers off (exit status 0) when every check passed, crashes otherwise.
 import { describe, it, expect } from "vitest";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { parsePvKernel } from "../../src/boot/xen-kernel.ts";
-import { bootPvDomain } from "../../src/boot/xen-domain.ts";
-import { startPvDomain, exitStatus, describeEnd } from "../../src/boot/xen-run.ts";
-import { runDomain } from "../../src/hv/hypervisor.ts";
-import type { Domain } from "../../src/hv/domain.ts";
+import { describeEnd } from "../../src/boot/xen-run.ts";
+import { runGuest, PV_GUEST_DIR as dir } from "../helpers/pv-guest.ts";
 
-const dir = fileURLToPath(new URL("../../guests/build/pv", import.meta.url));
 const images = readdirSync(dir).filter((f) => f.endsWith(".elf")).map((f) => f.slice(0, -".elf".length)).sort();
 /** guests without the SDK's check lines, or meant to die (each has its own test below) */
 const special = new Set(["badstack-pae", "badstack-classic", "headers-only-pae", "headers-only-classic"]);
-
-export function runGuest(name: string, opts: { nrPages?: number; cmdline?: string } = {}) {
-  const kernel = parsePvKernel(readFileSync(join(dir, `${name}.elf`)), name);
-  const { pm, domain } = bootPvDomain(kernel, { nrPages: opts.nrPages ?? 4096, cmdline: opts.cmdline });
-  let out = "";
-  const d: Domain = startPvDomain(pm, domain, { output: (t) => { out += t; } });
-  const end = runDomain(d, 50_000_000n);
-  return { d, end, out, status: exitStatus(end), layout: domain.layout.name };
-}
 
 /** Every check line passed, there was at least one, and the verdict says so. */
 function expectAllChecksPass(out: string, why: string) {
