@@ -31,7 +31,7 @@ static char gdt_ro[4096] __attribute__((aligned(4096)));
 #define RO_FLAGS (PTE_P | PTE_A)
 
 static long attack(const char *name, long rc, long want) {
-  printk("attack %s: %ld\n", name, rc);
+  printk("attack %s: %d\n", name, (int)rc);
   CHECK_EQ(rc, want, name);
   return rc;
 }
@@ -40,6 +40,7 @@ static long uvm(void *va, uint64_t e) { return HYPERVISOR_update_va_mapping((uns
 
 int main(void) {
   volatile pte_t *ve = pv_l1e((unsigned long)victim);
+  victim[0] = 0; /* sets the dirty bit now, before the entry is compared */
   const pte_t v0 = *ve;
   unsigned long l1_mfn = pte_mfn(*pv_l2e((unsigned long)victim));
   unsigned long top_mfn = pv_virt_to_mfn((void *)start_info->pt_base);

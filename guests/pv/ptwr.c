@@ -28,9 +28,9 @@ int main(void) {
   unsigned long tva = (unsigned long)target;
   volatile pte_t *pte = pv_l1e(tva);
   volatile uint32_t *lo = (volatile uint32_t *)pte;
-  const pte_t orig = *pte;
-  target[0] = 'T';
+  target[0] = 'T'; /* the first store sets the entry's dirty bit: read it after */
   other[0] = 'O';
+  const pte_t orig = *pte;
   CHECK_EQ(pte_mfn(orig), pv_virt_to_mfn(target), "the L1 entry found for `target` maps its frame");
   const pte_t to_other = (pte_t)pv_virt_to_mfn(other) << 12 | ENTRY_FLAGS;
 
