@@ -92,6 +92,8 @@ export function handleException(d: Domain): void {
       syncTs(d);
       break;
     case TRAP_PF:
+      // a kernel store to one of its L1 tables under writable_pagetables (fixup_page_fault)
+      if (ptwrPageFault(d, m.field(L.S_CR2), code)) return;
       deliverFault(d, TRAP_PF, code, m.field(L.S_CR2));
       return;
   }
