@@ -9,7 +9,9 @@ import { setTrapTable } from "./traps.ts";
 import { setGdt, updateDescriptor } from "./descriptor-tables.ts";
 import { stackSwitch, setCallbacks, callbackOp, fpuTaskswitch } from "./callbacks.ts";
 import { iret } from "./iret.ts";
-import { updateVaMapping, mmuextOp } from "./mm.ts";
+import { updateVaMapping } from "./mm/update-va-mapping.ts";
+import { mmuextOp } from "./mm/mmuext-op.ts";
+import { mmuUpdate } from "./mm/mmu-update.ts";
 import { schedOp } from "./sched.ts";
 import { memoryOp } from "./memory-op.ts";
 import { consoleIo } from "./console.ts";
@@ -71,6 +73,7 @@ function multicall(d: Domain, list: number, n: number): number {
 
 const TABLE = new Map<number, Handler>([
   [H.set_trap_table, (d, a) => setTrapTable(d, a[0])],
+  [H.mmu_update, (d, a) => mmuUpdate(d, a[0], a[1], a[2], a[3])],
   [H.set_gdt, (d, a) => setGdt(d, a[0], a[1])],
   [H.stack_switch, (d, a) => stackSwitch(d, a[0], a[1])],
   [H.set_callbacks, (d, a) => setCallbacks(d, a[0], a[1], a[2], a[3])],
