@@ -12,7 +12,8 @@
 // It counts as a hypervisor entry (PV_BOUNCE_COUNTS, collected by src/hv/core-mirror.ts).
 // Everything else returns false with nothing changed, and the exception exits to the host as
 // before: hypercalls other than iret, #GP (an instruction or call gate the host may emulate; the
-// #GP of a refused `int n` is bounced here), a #UD that may be the forced-emulation prefix, #NM
+// #GP of a refused `int n` is bounced here), a #PF that may be a page-table store the host
+// emulates (writable_pagetables), a #UD that may be the forced-emulation prefix, #NM
 // (virtual CR0.TS), no handler, a selector or stack that does not load, a frame that cannot be
 // written (the host kills the domain), and a bounce after which an event upcall is due (the host
 // delivers it on its way back to the guest).
@@ -29,13 +30,15 @@ import { getEflags, setEflags, IF, TF, NT, RF, VM } from "../exec/flags";
 import { pvLoadSelector, selBase, selLimit, selAttr, LOAD_CS, LOAD_SS } from "./selector";
 import { guestWriteU32s, guestReadable, guestByte, words } from "./guest-access";
 import { pvIret } from "./iret";
+import { PFEC_P, PFEC_W, PFEC_RSVD, PFEC_I } from "../mmu/walk";
 
 /** PV_FLAGS bit 0: bounce exceptions and serve HYPERVISOR_iret in the core. */
 export const PV_CORE_BOUNCE: u32 = 1;
 /** Xen's hypercall vector and __HYPERVISOR_iret. */
 const HYPERCALL_VECTOR: u32 = 0x82;
 const HYPERVISOR_IRET: u32 = 23;
-/** vm_assist type architectural_iopl */
+/** vm_assist types writable_pagetables and architectural_iopl */
+const VMASST_WRITABLE_PAGETABLES: u32 = 2;
 const VMASST_ARCHITECTURAL_IOPL: u32 = 4;
 /** trap_info flags: bits 0-1 the DPL for `int n`, bit 2 mask events on entry */
 const TI_DPL: u32 = 3, TI_IF: u32 = 4;
@@ -74,6 +77,10 @@ export function pvException(): bool {
   if (v == NM) return false;
   if (v == UD && mayBeForcedPrefix()) return false;
   if (v == PF) {
+    // A kernel store to a read-only page under writable_pagetables may be one the host emulates
+    // (src/hv/ptwr.ts: ring 1; write, present, not reserved-bit, not fetch).
+    if ((load<u32>(S_PV_VM_ASSIST) & (1 << VMASST_WRITABLE_PAGETABLES)) != 0 && cpl != 3 &&
+        (code & (PFEC_P | PFEC_W)) == (PFEC_P | PFEC_W) && (code & (PFEC_RSVD | PFEC_I)) == 0) return false;
     // The U/S bit says whether the guest was in user mode.
     return bounce(PF, PF, true, (code & ~4) | (cpl == 3 ? 4 : 0), false);
   }
