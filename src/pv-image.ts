@@ -110,12 +110,14 @@ export function runPvImage(bytes: Uint8Array, opts: PvImageOptions = {}): PvRunR
 
 /** The hypervisor's part of --stats (human-readable). */
 export function formatPvStats(h: object): string {
-  const s = h as { hypervisorEntries: number; hypercalls: Record<string, number>; bounces: Record<string, number>; events: number; upcalls: number; emulatedInstructions: number };
+  const s = h as { hypervisorEntries: number; hypercalls: Record<string, number>; bounces: Record<string, number>; events: number; upcalls: number; emulatedInstructions: number;
+    balloonFramesIn: number; balloonFramesOut: number; writablePagetableEmulations: number };
   const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
   return [
     `hypervisor    ${s.hypervisorEntries} entries (hypercalls, bounced exceptions, emulated instructions)`,
     `hypercalls    ${list(s.hypercalls)}`,
     `bounces       ${list(s.bounces)}`,
     `events        ${s.events} sent, ${s.upcalls} upcalls; ${s.emulatedInstructions} instructions emulated`,
+    `memory        balloon ${s.balloonFramesIn} frames in, ${s.balloonFramesOut} out; ${s.writablePagetableEmulations} writable page-table writes emulated`,
   ].join("\n") + "\n";
 }

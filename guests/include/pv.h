@@ -21,6 +21,9 @@
 #include <xen/callback.h>
 #include <xen/version.h>
 #include <xen/vcpu.h>
+#include <xen/memory.h>
+#include <xen/errno.h>
+#include <xen/physdev.h>
 
 #ifndef PV_PAE
 #error "build with -DPV_PAE=1 (PAE layout) or -DPV_PAE=0 (classic 2-level layout)"
@@ -50,6 +53,17 @@
 #define PTE_U  0x004
 #define PTE_A  0x020
 #define PTE_D  0x040
+#define PTE_PS 0x080
+#define PTE_G  0x100
+
+/* a page-table entry: 8 bytes in the PAE layout, 4 in the classic one */
+#if PV_PAE
+typedef uint64_t pte_t;
+#define PTES_PER_PAGE 512
+#else
+typedef uint32_t pte_t;
+#define PTES_PER_PAGE 1024
+#endif
 
 extern char hypercall_page[4096];
 extern start_info_t *start_info;
@@ -86,9 +100,29 @@ static inline long HYPERVISOR_event_channel_op(int cmd, void *arg) { return _hyp
 static inline long HYPERVISOR_callback_op(int cmd, const void *arg) { return _hypercall2(callback_op, cmd, arg); }
 /* 64-bit arguments are split low/high (XEN-PV-ABI.md §2) */
 static inline long HYPERVISOR_set_timer_op(uint64_t ns) { return _hypercall2(set_timer_op, (uint32_t)ns, (uint32_t)(ns >> 32)); }
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned vcpu, void *arg) { return _hypercall3(vcpu_op, cmd, vcpu, arg); }
+static inline long HYPERVISOR_physdev_op(int cmd, void *arg) { return _hypercall2(physdev_op, cmd, arg); }
 static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags) {
   return _hypercall4(update_va_mapping, va, (uint32_t)pte, (uint32_t)(pte >> 32), flags);
 }
+static inline long HYPERVISOR_memory_op(unsigned cmd, void *arg) { return _hypercall2(memory_op, cmd, arg); }
+static inline long HYPERVISOR_mmu_update(const mmu_update_t *req, unsigned count, unsigned *done, domid_t dom) {
+  return _hypercall4(mmu_update, req, count, done, dom);
+}
+static inline long HYPERVISOR_mmuext_op(const struct mmuext_op *op, unsigned count, unsigned *done, domid_t dom) {
+  return _hypercall4(mmuext_op, op, count, done, dom);
+}
+static inline long HYPERVISOR_vm_assist(unsigned cmd, unsigned type) { return _hypercall2(vm_assist, cmd, type); }
+
+/* memory_op reservations (XENMEM_increase/decrease_reservation, populate_physmap): the number of
+ * extents done. `list` holds mfns (or gpfns for populate_physmap) and receives the new mfns. */
+static inline long pv_reservation(unsigned cmd, unsigned long *list, unsigned long n, unsigned order, unsigned flags, domid_t dom) {
+  struct xen_memory_reservation r = { .nr_extents = n, .extent_order = order, .mem_flags = flags, .domid = dom };
+  set_xen_guest_handle(r.extent_start, list);
+  return HYPERVISOR_memory_op(cmd, &r);
+}
+/* XENMEM_current_reservation / maximum_reservation / maximum_gpfn of a domain */
+static inline long pv_reservation_info(unsigned cmd, domid_t dom) { return HYPERVISOR_memory_op(cmd, &dom); }
 
 /* ---- the library (lib/pv-lib.c) ---- */
 int vsnprintk(char *buf, int size, const char *fmt, va_list ap);
@@ -96,6 +130,9 @@ int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pv_shutdown(unsigned reason) __attribute__((noreturn));
 /* machine frame of a page of the guest's initial mapping, from the P2M list */
 unsigned long pv_virt_to_mfn(const void *va);
+/* the guest's P2M list (start_info.mfn_list) and the pseudo-physical frame of a kernel address */
+#define PV_P2M ((unsigned long *)start_info->mfn_list)
+#define pv_virt_to_pfn(va) (((unsigned long)(va) - PV_VIRT_BASE) >> 12)
 int pv_strcmp(const char *a, const char *b);
 void *pv_memset(void *p, int c, unsigned n);
 

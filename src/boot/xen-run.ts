@@ -12,6 +12,8 @@ export interface StartOptions {
 }
 
 export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions = {}): Domain {
+  // page_info for every frame (the builder assigned the domain's frames and typed its tables)
+  const pageInfo = pm.pages;
   const d = new Domain(pm.machine, {
     layout: built.layout.name,
     domid: built.domid,
@@ -20,9 +22,18 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
     console: { mfn: built.consoleMfn, evtchn: built.consoleEvtchn },
     storeEvtchn: built.storeEvtchn,
     hvArea: built.hvArea,
+    paging: built.paging,
+    m2p: pm.m2p,
     allocFrame: () => pm.frames.allocXenHeap(built.domid),
     output: opts.output,
+    machineMemory: { frames: pm.frames, m2p: pm.m2p, pageInfo },
   });
+  // A frame back in the pool (free_heap_pages) is scrubbed and no longer anyone's in the M2P.
+  pm.frames.onFree = (f) => {
+    pm.mem.zeroFrame(f);
+    pm.m2p.clear(f);
+    d.forgetFrame(f);
+  };
   d.setKernelStack(built.vcpu.kernelSs, built.vcpu.kernelSp);
   d.vmAssist = built.vcpu.vmAssist;
   return d;

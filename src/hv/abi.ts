@@ -16,7 +16,7 @@ export const HYPERCALL = {
 
 /** Error numbers returned negated in EAX (xen/errno.h XEN_E*). */
 export const ERRNO = {
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EIO: 5, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12,
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EIO: 5, ENXIO: 6, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12,
   EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENODEV: 19, EINVAL: 22, ENFILE: 23,
   ENOSPC: 28, ERANGE: 34, EDEADLK: 35, ENOSYS: 38, ENODATA: 61, ETIME: 62, EOVERFLOW: 75, EOPNOTSUPP: 95,
   EADDRINUSE: 98, ETIMEDOUT: 110, EISCONN: 106,
@@ -67,7 +67,7 @@ export const START_INFO = {
 export const MAX_GUEST_CMDLINE = 1024;
 
 /** struct shared_info / vcpu_info (x86_32) offsets. */
-export const SHARED_INFO = { vcpu_info: 0, evtchn_pending: 2048, evtchn_mask: 2176, wc_version: 2304 } as const;
+export const SHARED_INFO = { vcpu_info: 0, evtchn_pending: 2048, evtchn_mask: 2176, wc_version: 2304, wc_sec: 2308, wc_nsec: 2312, arch_max_pfn: 2316, wc_sec_hi: 2340 } as const;
 export const VCPU_INFO = {
   evtchn_upcall_pending: 0, evtchn_upcall_mask: 1, evtchn_pending_sel: 4, arch_cr2: 8, time: 32,
   size: 64,
@@ -136,7 +136,19 @@ export const GNTTABOP = { map_grant_ref: 0, unmap_grant_ref: 1, setup_table: 2, 
 export const XENVER = { version: 0, extraversion: 1, compile_info: 2, capabilities: 3, changeset: 4, platform_parameters: 5, get_features: 6, pagesize: 7, guest_handle: 8, commandline: 9 } as const;
 
 /** memory_op commands (memory.h XENMEM_*). */
-export const XENMEM = { increase_reservation: 0, decrease_reservation: 1, maximum_ram_page: 2, current_reservation: 3, maximum_reservation: 4, machphys_mfn_list: 5, populate_physmap: 6 } as const;
+export const XENMEM = {
+  increase_reservation: 0, decrease_reservation: 1, maximum_ram_page: 2, current_reservation: 3, maximum_reservation: 4,
+  machphys_mfn_list: 5, populate_physmap: 6, add_to_physmap: 7, memory_map: 9, machine_memory_map: 10, exchange: 11,
+  machphys_mapping: 12, set_memory_map: 13, maximum_gpfn: 14, remove_from_physmap: 15,
+} as const;
+/** memory_op's cmd: the command in the low bits, the continuation's start extent above (Xen's
+ * xen/include/xen/hypercall.h, not a public header). */
+export const MEMOP_EXTENT_SHIFT = 6;
+export const MEMOP_CMD_MASK = (1 << MEMOP_EXTENT_SHIFT) - 1;
+/** struct xen_memory_reservation (x86_32: 20 bytes). */
+export const XEN_MEMORY_RESERVATION = { extent_start: 0, nr_extents: 4, extent_order: 8, mem_flags: 12, domid: 16, size: 20 } as const;
+/** XENMEMF_* flags in mem_flags: address bits in 0-7, (node + 1) in 8-15, then single bits. */
+export const XENMEMF = { populate_on_demand: 1 << 16, exact_node_request: 1 << 17, vnode: 1 << 18 } as const;
 
 /** physdev_op commands (physdev.h PHYSDEVOP_*). */
 export const PHYSDEVOP_set_iopl = 6;
@@ -192,6 +204,9 @@ export const ABI_CHECKS: [string, number][] = [
   ["offsetof(struct shared_info, evtchn_pending)", SHARED_INFO.evtchn_pending],
   ["offsetof(struct shared_info, evtchn_mask)", SHARED_INFO.evtchn_mask],
   ["offsetof(struct shared_info, wc_version)", SHARED_INFO.wc_version],
+  ["offsetof(struct shared_info, wc_sec)", SHARED_INFO.wc_sec], ["offsetof(struct shared_info, wc_nsec)", SHARED_INFO.wc_nsec],
+  ["offsetof(struct shared_info, arch.max_pfn)", SHARED_INFO.arch_max_pfn],
+  ["offsetof(struct shared_info, arch.wc_sec_hi)", SHARED_INFO.wc_sec_hi],
   ["offsetof(struct vcpu_info, evtchn_upcall_pending)", VCPU_INFO.evtchn_upcall_pending],
   ["offsetof(struct vcpu_info, evtchn_upcall_mask)", VCPU_INFO.evtchn_upcall_mask],
   ["offsetof(struct vcpu_info, evtchn_pending_sel)", VCPU_INFO.evtchn_pending_sel],
@@ -225,6 +240,10 @@ export const ABI_CHECKS: [string, number][] = [
   ...Object.entries(GNTTABOP).map(([k, v]) => [`GNTTABOP_${k}`, v] as [string, number]),
   ...Object.entries(XENVER).map(([k, v]) => [`XENVER_${k}`, v] as [string, number]),
   ...Object.entries(XENMEM).map(([k, v]) => [`XENMEM_${k}`, v] as [string, number]),
+  ...(["extent_start", "nr_extents", "extent_order", "mem_flags", "domid"] as const)
+    .map((k) => [`offsetof(struct xen_memory_reservation, ${k})`, XEN_MEMORY_RESERVATION[k]] as [string, number]),
+  ["sizeof(struct xen_memory_reservation)", XEN_MEMORY_RESERVATION.size],
+  ...Object.entries(XENMEMF).map(([k, v]) => [`XENMEMF_${k}`, v] as [string, number]),
   ["PHYSDEVOP_set_iopl", PHYSDEVOP_set_iopl], ["PHYSDEVOP_set_iobitmap", PHYSDEVOP_set_iobitmap],
   ...Object.entries(VCPUOP).map(([k, v]) => [`VCPUOP_${k}`, v] as [string, number]),
   ["offsetof(struct multicall_entry, op)", MULTICALL_ENTRY.op],

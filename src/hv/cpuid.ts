@@ -5,7 +5,7 @@
 //   leaf 1:          family 6 model 0 stepping 0; EDX: PAE (bit 6) for the PAE layout only
 //   0x40000000:      max hypervisor leaf 0x40000002, "XenVMMXenVMM"
 //   0x40000001:      Xen version, major << 16 | minor
-//   0x40000002:      1 hypercall page, MSR 0x40000000 (not implemented: no MSRs are exposed)
+//   0x40000002:      1 hypercall page, MSR 0x40000000 (writing it fills a hypercall page: msr.ts)
 // Other leaves return zeros, as leaves above the maximum do on a real CPU (Intel returns the
 // highest basic leaf's values; AMD zeros: we choose zeros).
 import type { Domain } from "./domain.ts";

@@ -15,6 +15,13 @@ import { ConsoleBackend } from "./console.ts";
 import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
 import { DirectTrap } from "./direct-trap.ts";
+import { DOMID_XEN } from "./abi.ts";
+import { type Mfn, hex } from "./addr.ts";
+import { MachineFrames } from "./frames.ts";
+import type { MachToPhys } from "./m2p.ts";
+import { PageInfo, PGT } from "./page-info.ts";
+import { DirectPaging } from "./mm/validate.ts";
+import { checkDescriptor } from "./descriptor-tables.ts";
 
 export type Layout = "pae" | "classic";
 
@@ -33,6 +40,12 @@ export class Vcpu {
   callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
   /** virtual IOPL (0-3), set by physdev_op set_iopl or, under architectural_iopl, by iret */
   iopl = 0;
+  /** PHYSDEVOP_set_iobitmap: the guest's I/O bitmap (linear address) and the ports it covers */
+  iobmp = 0;
+  iobmpLimit = 0;
+  /** Xen's virtual I/O registers of a domU: the RTC index (port 0x70), PCI CONFIG_ADDRESS (0xcf8) */
+  cmosIndex = 0;
+  pciCf8 = 0;
   /** guest-visible CR0.TS (fpu_taskswitch, clts) */
   cr0Ts = false;
   /** guest-visible CR2: the last page-fault address the hypervisor reported */
@@ -81,6 +94,23 @@ export interface DomainConfig {
   hvStart?: number;
   /** the builder's hypervisor area (without it, set_gdt and NEW_BASEPTR touch no mappings) */
   hvArea?: HypervisorAreaHooks;
+  /**
+   * The machine's page_info with the domain's frames typed by the builder (top table pinned).
+   * Without it (a hand-built test domain) the domain makes its own over the machine's RAM,
+   * owning `mfns` and shared_info, and validates the tables CR3 points at.
+   */
+  paging?: DirectPaging;
+  /** the machine's M2P table (MMU_MACHPHYS_UPDATE), if it has one */
+  m2p?: MachToPhys;
+  /** the machine's frame allocator, M2P table and page_info (without them memory_op is -ENOSYS) */
+  machineMemory?: MachineMemory;
+}
+
+/** The machine-wide memory state a domain allocates from (Xen's heap, M2P and frame_table). */
+export interface MachineMemory {
+  frames: MachineFrames;
+  m2p: MachToPhys;
+  pageInfo: PageInfo;
 }
 
 export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog" | "soft_reset";
@@ -102,6 +132,7 @@ export class Domain {
   /** guest segments end here (the end of the read-only M2P): x86_32 Xen's GUEST_SEGMENT_MAX_ADDR */
   readonly segmentEnd: number;
   readonly hvArea?: HypervisorAreaHooks;
+  readonly machineMemory?: MachineMemory;
   readonly domid: number;
   readonly mem: GuestMemory;
   readonly vcpu = new Vcpu();
@@ -118,6 +149,13 @@ export class Domain {
   vmAssist = 0;
   /** set when the domain has ended */
   end: DomainEnd | null = null;
+  /** direct paging: page_info of every machine frame and the page-table validator (src/hv/mm) */
+  readonly paging: DirectPaging;
+  readonly m2p?: MachToPhys;
+  /** the frame CR3 holds a type reference on (Xen: v->arch.guest_table) */
+  baseMfn: Mfn;
+  /** the hypervisor's log (Xen's gdprintk): refused updates, unimplemented requests */
+  readonly hvLog: string[] = [];
   private readonly owned: Set<number>;
   readonly output: (text: string) => void;
 
@@ -126,14 +164,20 @@ export class Domain {
     this.hvStart = cfg.hvStart ?? (cfg.layout === "pae" ? HYPERVISOR_VIRT_START_PAE : HYPERVISOR_VIRT_START_CLASSIC);
     this.segmentEnd = cfg.layout === "pae" ? MACH2PHYS_VIRT_END_PAE : MACH2PHYS_VIRT_END_NONPAE;
     this.hvArea = cfg.hvArea;
+    this.machineMemory = cfg.machineMemory;
     this.domid = cfg.domid ?? 1;
     this.owned = new Set(cfg.mfns);
     this.owned.add(cfg.sharedInfoMfn);
     this.sharedInfoMa = cfg.sharedInfoMfn * 4096;
+    this.m2p = cfg.m2p;
+    this.paging = cfg.paging ?? this.ownPaging(cfg);
+    this.paging.log = (msg) => this.logHv(msg);
+    this.paging.checkDescriptor = (a, b) => checkDescriptor(this, a, b);
     this.mem = new GuestMemory(machine, this.hvStart);
     this.output = cfg.output ?? ((t) => process.stdout.write(t));
     this.events = new EventChannels(this);
     this.clock = new VirtualClock(this);
+    this.clock.publishWallClock();
     this.grants = new GrantTable(this, cfg.allocFrame);
     if (cfg.console) {
       this.console = new ConsoleBackend(this, cfg.console.mfn);
@@ -146,7 +190,28 @@ export class Domain {
     // The vCPU starts with events masked (XEN-PV-ABI.md §1: shared_info).
     this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, 1);
     this.directTrap = DirectTrap.setup(this, cfg.allocFrame);
+    // arch_set_info_guest: CR3 holds a type reference on the top-level table (validating it)
+    this.baseMfn = (machine.field(L.S_CR3) >>> 12) as Mfn;
+    const rc = this.paging.getPageAndTypeFromMfn(this.baseMfn, this.rootType, this.domid);
+    if (rc) throw new Error(`domain ${this.domid}: the top-level table ${hex(this.baseMfn)} does not validate (${rc}): ${this.hvLog.join("; ")}`);
   }
+
+  /** The page type of a top-level table: L3 (PAE) or L2 (classic). */
+  get rootType(): number { return this.layout === "pae" ? PGT.l3 : PGT.l2; }
+
+  /** A hand-built domain's page_info: its frames claimed from a pool over the machine's RAM. */
+  private ownPaging(cfg: DomainConfig): DirectPaging {
+    const frames = new MachineFrames(this.machine.ramBytes / 4096);
+    const pages = new PageInfo(frames);
+    const mfns = [...this.owned].filter((f) => f !== cfg.sharedInfoMfn);
+    frames.setMax(this.domid, mfns.length);
+    for (const f of mfns) { frames.claim(f as Mfn, this.domid); pages.assign(f as Mfn); }
+    frames.claim(cfg.sharedInfoMfn as Mfn, this.domid, true);
+    pages.share(cfg.sharedInfoMfn as Mfn);
+    return new DirectPaging(this.machine, pages, this.layout === "pae", this.hvStart, this.hvArea);
+  }
+
+  logHv(msg: string): void { this.hvLog.push(msg); }
 
   /** stack_switch: the ring-1 stack for exceptions and direct traps from ring 3 */
   setKernelStack(ss: number, sp: number): void {
@@ -156,9 +221,19 @@ export class Domain {
   }
 
   ownsMfn(mfn: number): boolean { return this.owned.has(mfn >>> 0); }
+  /** A frame allocated to the domain (memory_op) / returned to the free pool. */
+  adoptFrame(mfn: number): void { this.owned.add(mfn >>> 0); }
+  forgetFrame(mfn: number): void { this.owned.delete(mfn >>> 0); }
   /** A Xen-heap frame: zeroed; shared with the guest (it may map it, e.g. the grant table) or not. */
   adoptXenFrame(mfn: number, shared = true): void {
     this.machine.writePhys(mfn * 4096, new Uint8Array(4096));
+    // share_xen_page_with_guest: a frame the guest may map writable (page_info: writable, pinned
+    // by the hypervisor); an unshared one is the hypervisor's (DOMID_XEN to page_info)
+    const f = (mfn >>> 0) as Mfn, pages = this.paging.pages;
+    if (f < pages.frameCount && pages.refCount(f) === 0) {
+      if (pages.frames.isFree(f)) pages.frames.claim(f, shared ? this.domid : DOMID_XEN, true);
+      if (shared) pages.share(f);
+    }
     if (shared) this.owned.add(mfn >>> 0);
   }
 

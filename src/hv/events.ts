@@ -69,6 +69,9 @@ export class EventChannels {
     this.d.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_pending, 1);
   }
 
+  /** Is `virq` bound to a port? */
+  virqBound(virq: number): boolean { return this.virqPort[virq] !== 0; }
+
   /** send_guest_virq: a VIRQ fires on its bound port (dropped when unbound). */
   sendVirq(virq: number): void {
     const p = this.virqPort[virq];

@@ -49,6 +49,11 @@ export class MachineFrames {
   private readonly pool: Uint32Array;
   private poolTop: number;
   private readonly accounts = new Map<number, Account>();
+  /**
+   * Called for every frame returning to the pool (free_heap_pages): the hypervisor scrubs it and
+   * invalidates its M2P entry (xen-run.ts installs it).
+   */
+  onFree?: (f: Mfn) => void;
 
   constructor(count: number, seed = DEFAULT_FRAME_SEED) {
     if (!Number.isInteger(count) || count <= 0 || count > 1 << 20) throw new FrameError(`bad machine frame count ${count}`);
@@ -100,6 +105,34 @@ export class MachineFrames {
     return asMfn(f);
   }
 
+  /**
+   * alloc_domheap_pages(d, order): 2^order contiguous frames starting at a multiple of 2^order
+   * (a buddy block), all below `limit` (MEMF_bits), counted against the maximum. Order 0 takes the
+   * top of the pool like alloc; a larger order takes the highest fitting free run. Undefined when
+   * the domain would exceed its maximum or no such run is free (Xen: the allocation fails).
+   */
+  allocExtent(domid: number, order: number, limit: number = this.count): Mfn | undefined {
+    const a = this.accounts.get(domid);
+    if (!a) throw new FrameError(`domain ${domid} has no allocation account (setMax first)`);
+    const n = 2 ** order;
+    if (a.current + n > a.max) return undefined;
+    if (order === 0 && limit >= this.count) return this.alloc(domid);
+    const top = Math.min(limit, this.count);
+    for (let start = Math.floor((top - n) / n) * n; start >= 0; start -= n) {
+      let free = true;
+      for (let f = start; f < start + n && free; f++) free = this.owners[f] === OWNER_FREE;
+      if (!free) continue;
+      for (let f = start; f < start + n; f++) {
+        this.owners[f] = domid;
+        this.flags[f] = 0;
+      }
+      this.dropFromPool(start, n);
+      a.current += n;
+      return asMfn(start);
+    }
+    return undefined;
+  }
+
   /** `n` frames for `domid`, all or none. */
   allocMany(domid: number, n: number): Mfn[] | undefined {
     const a = this.accounts.get(domid);
@@ -136,16 +169,39 @@ export class MachineFrames {
         this.owners[f] = owner;
         this.flags[f] = F_XEN_HEAP;
       }
-      // drop the run from the pool, keeping the pool's order otherwise
-      let w = 0;
-      for (let r = 0; r < this.poolTop; r++) {
-        const f = this.pool[r];
-        if (f < start || f >= start + n) this.pool[w++] = f;
-      }
-      this.poolTop = w;
+      this.dropFromPool(start, n);
       return asMfn(start);
     }
     throw new FrameError(`no ${n} free contiguous machine frames aligned to ${align} frames`);
+  }
+
+  /**
+   * Take one particular free frame out of the pool (a hand-built machine whose frames are placed
+   * by its author, not by the shuffle): for `owner`, counted against its maximum unless xen-heap.
+   */
+  claim(f: Mfn, owner: number, xenHeap = false): void {
+    this.check(f);
+    if (this.owners[f] !== OWNER_FREE) throw new FrameError(`machine frame ${hex(f)} is not free`);
+    if (!xenHeap) {
+      const a = this.accounts.get(owner);
+      if (!a) throw new FrameError(`domain ${owner} has no allocation account (setMax first)`);
+      if (a.current >= a.max) throw new FrameError(`domain ${owner} is at its maximum allocation`);
+      a.current++;
+    }
+    const at = this.pool.subarray(0, this.poolTop).indexOf(f);
+    this.pool.copyWithin(at, at + 1, this.poolTop--);
+    this.owners[f] = owner;
+    this.flags[f] = xenHeap ? F_XEN_HEAP : 0;
+  }
+
+  /** Drop the run [start, start + n) from the pool, keeping the pool's order otherwise. */
+  private dropFromPool(start: number, n: number): void {
+    let w = 0;
+    for (let r = 0; r < this.poolTop; r++) {
+      const f = this.pool[r];
+      if (f < start || f >= start + n) this.pool[w++] = f;
+    }
+    this.poolTop = w;
   }
 
   /** Give a frame back to the pool. The caller has dropped every use of it (page-info.ts). */
@@ -160,6 +216,7 @@ export class MachineFrames {
     this.owners[f] = OWNER_FREE;
     this.flags[f] = 0;
     this.pool[this.poolTop++] = f;
+    this.onFree?.(asMfn(f));
   }
 
   /** Every frame `domid` owns, in machine order. */

@@ -3,17 +3,22 @@
 // EAX (-errno on failure) and the guest continues after the `int`. A guest pointer the
 // hypervisor cannot use gives -EFAULT (GuestFault, guest-memory.ts); an unknown number -ENOSYS.
 import type { Domain } from "./domain.ts";
-import { ERRNO, HYPERCALL as H, MULTICALL_ENTRY, PHYSDEVOP_set_iopl, VCPUOP, VMASST_CMD_disable, VMASST_CMD_enable, VMASST_TYPE } from "./abi.ts";
+import { ERRNO, HYPERCALL as H, MULTICALL_ENTRY, PHYSDEVOP_set_iopl, PHYSDEVOP_set_iobitmap, VMASST_CMD_disable, VMASST_CMD_enable, VMASST_TYPE } from "./abi.ts";
 import { GuestFault } from "./guest-memory.ts";
 import { setTrapTable } from "./traps.ts";
 import { setGdt, updateDescriptor } from "./descriptor-tables.ts";
 import { stackSwitch, setCallbacks, callbackOp, fpuTaskswitch } from "./callbacks.ts";
 import { iret } from "./iret.ts";
-import { updateVaMapping, mmuextOp } from "./mm.ts";
+import { updateVaMapping } from "./mm/update-va-mapping.ts";
+import { mmuextOp } from "./mm/mmuext-op.ts";
+import { mmuUpdate } from "./mm/mmu-update.ts";
 import { schedOp } from "./sched.ts";
+import { memoryOp } from "./memory-op.ts";
 import { consoleIo } from "./console.ts";
 import { xenVersion } from "./xen-version.ts";
 import { readDr, writeDr } from "./emul-priv-op.ts";
+import { vcpuOp } from "./vcpu-op.ts";
+import { setIopl, setIobitmap } from "./io-ports.ts";
 
 /** A handler returns the result, or undefined when the domain died during the call. */
 type Handler = (d: Domain, a: number[]) => number | undefined;
@@ -32,35 +37,11 @@ function vmAssist(d: Domain, cmd: number, type: number): number {
   return 0;
 }
 
-/** HYPERVISOR_physdev_op(cmd, arg): set_iopl {uint32 iopl}; no device access for a domU. */
+/** HYPERVISOR_physdev_op(cmd, arg): set_iopl, set_iobitmap (io-ports.ts); no device access for a domU. */
 function physdevOp(d: Domain, cmd: number, arg: number): number {
-  if (cmd === PHYSDEVOP_set_iopl) {
-    const iopl = d.mem.readU32(arg);
-    if (iopl > 3) return -ERRNO.EINVAL;
-    d.vcpu.iopl = iopl;
-    return 0;
-  }
+  if (cmd === PHYSDEVOP_set_iopl) return setIopl(d, arg);
+  if (cmd === PHYSDEVOP_set_iobitmap) return setIobitmap(d, arg);
   return -ERRNO.ENOSYS;
-}
-
-/** HYPERVISOR_vcpu_op(cmd, vcpuid, arg): vCPU 0 only. */
-function vcpuOp(d: Domain, cmd: number, vcpu: number, arg: number): number {
-  if (vcpu !== 0) return -ERRNO.ENOENT;
-  switch (cmd) {
-    case VCPUOP.is_up: return 1;
-    case VCPUOP.set_singleshot_timer: {
-      // struct vcpu_set_singleshot_timer {uint64_t timeout_abs_ns; uint32_t flags}
-      const [lo, hi, flags] = d.mem.readU32s(arg, 3);
-      const t = (BigInt(hi) << 32n) | BigInt(lo);
-      // VCPU_SSHOTTMR_future: refuse a time already past.
-      if ((flags & 1) && t < d.clock.now()) return -ERRNO.ETIME;
-      d.vcpu.timerDeadline = t;
-      return 0;
-    }
-    case VCPUOP.stop_singleshot_timer: d.vcpu.timerDeadline = null; return 0;
-    case VCPUOP.stop_periodic_timer: return 0; // no periodic timer runs (none is started)
-    default: return -ERRNO.ENOSYS;
-  }
 }
 
 /** HYPERVISOR_set_debugreg(reg, value): DR0-3 (below the hypervisor area), DR6, DR7 (no GD). */
@@ -92,6 +73,7 @@ function multicall(d: Domain, list: number, n: number): number {
 
 const TABLE = new Map<number, Handler>([
   [H.set_trap_table, (d, a) => setTrapTable(d, a[0])],
+  [H.mmu_update, (d, a) => mmuUpdate(d, a[0], a[1], a[2], a[3])],
   [H.set_gdt, (d, a) => setGdt(d, a[0], a[1])],
   [H.stack_switch, (d, a) => stackSwitch(d, a[0], a[1])],
   [H.set_callbacks, (d, a) => setCallbacks(d, a[0], a[1], a[2], a[3])],
@@ -99,6 +81,7 @@ const TABLE = new Map<number, Handler>([
   [H.set_debugreg, (d, a) => setDebugreg(d, a[0], a[1])],
   [H.get_debugreg, (d, a) => getDebugreg(d, a[0])],
   [H.update_descriptor, (d, a) => updateDescriptor(d, a[0], a[1], a[2], a[3])],
+  [H.memory_op, (d, a) => memoryOp(d, a[0], a[1])],
   [H.multicall, (d, a) => multicall(d, a[0], a[1])],
   [H.update_va_mapping, (d, a) => updateVaMapping(d, a[0], a[1], a[2], a[3])],
   [H.set_timer_op, (d, a) => d.clock.setTimer(a[0], a[1])],

@@ -9,6 +9,7 @@ import { L } from "../core/layout.gen.ts";
 import { call } from "./hypercall.ts";
 import { handleException, EXC_KIND_SOFT } from "./traps.ts";
 import { bounce } from "./bounce.ts";
+import { VIRQ_TIMER } from "./abi.ts";
 
 export const HYPERCALL_VECTOR = 0x82;
 
@@ -52,7 +53,9 @@ export function runDomain(d: Domain, maxInsns: bigint = 1n << 62n): RunResult {
     d.clock.poll();
     if (!wakeIfReady(d)) {
       // Sleep: time jumps to the next deadline; with none, nothing can ever wake the vCPU.
-      const next = [v.timerDeadline, v.pollDeadline].filter((t): t is bigint => t !== null).sort((a, b) => (a < b ? -1 : 1))[0];
+      // A timer can wake it only through a bound VIRQ_TIMER (an unbound VIRQ is dropped).
+      const timer = d.events.virqBound(VIRQ_TIMER) ? d.clock.nextDeadline() : null;
+      const next = [timer, v.pollDeadline].filter((t): t is bigint => t !== null).sort((a, b) => (a < b ? -1 : 1))[0];
       if (next === undefined) { d.kill("blocked with no pending event and no timer: it can never wake"); break; }
       d.clock.advanceTo(next);
       continue;
@@ -63,8 +66,9 @@ export function runDomain(d: Domain, maxInsns: bigint = 1n << 62n): RunResult {
     const now = m.instructions;
     if (now >= end) return { kind: "budget", eip: m.eip };
     let slice = end - now;
-    if (v.timerDeadline !== null) {
-      const until = v.timerDeadline - d.clock.now();
+    const deadline = d.clock.nextDeadline();
+    if (deadline !== null) {
+      const until = deadline - d.clock.now();
       if (until < slice) slice = until > 0n ? until : 1n;
     }
     const exit = m.run(slice);

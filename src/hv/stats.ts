@@ -14,6 +14,11 @@ export class Stats {
   events = 0;
   upcalls = 0;
   emulated = 0;
+  /** frames allocated to the domain by memory_op (balloon in) / given back by it (balloon out) */
+  balloonIn = 0;
+  balloonOut = 0;
+  /** guest writes to its page tables emulated under writable_pagetables (ptwr) */
+  ptwrEmulations = 0;
 
   countHypercall(nr: number): void { this.hypercalls.set(nr, (this.hypercalls.get(nr) ?? 0) + 1); }
   countBounce(vector: number): void { this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1); }
@@ -35,6 +40,9 @@ export class Stats {
       events: this.events,
       upcalls: this.upcalls,
       emulatedInstructions: this.emulated,
+      balloonFramesIn: this.balloonIn,
+      balloonFramesOut: this.balloonOut,
+      writablePagetableEmulations: this.ptwrEmulations,
     };
   }
 }

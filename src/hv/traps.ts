@@ -76,7 +76,11 @@ export function handleException(d: Domain): void {
   }
   switch (vector) {
     case TRAP_GP:
-      if (code === 0 && emulatePrivilegedOp(d)) return;
+      if (code === 0) {
+        const r = emulatePrivilegedOp(d);
+        if (r === true) return;
+        if (r !== false) { deliverFault(d, r.vector, r.errorCode, r.cr2); return; }
+      }
       break;
     case TRAP_UD:
       if (emulateForcedPrefix(d)) return;
@@ -85,17 +89,24 @@ export function handleException(d: Domain): void {
       d.vcpu.cr0Ts = false;
       syncTs(d);
       break;
-    case TRAP_PF: {
-      const cr2 = m.field(L.S_CR2);
-      d.vcpu.cr2 = cr2;
-      d.setSharedU32(SHARED_INFO.vcpu_info + VCPU_INFO.arch_cr2, cr2);
-      // The U/S bit says whether the guest was in user mode (the core already reports CPL 3).
-      const ec = (code & ~4) | (d.cpl === 3 ? 4 : 0);
-      injectTrap(d, TRAP_PF, ec, `#PF at 0x${cr2.toString(16)} (error code 0x${ec.toString(16)})`);
+    case TRAP_PF:
+      deliverFault(d, TRAP_PF, code, m.field(L.S_CR2));
       return;
-    }
   }
   injectTrap(d, vector, hasCode || hasErrorCode(vector) ? code : undefined);
+}
+
+/**
+ * pv_inject_event for a hardware exception the hypervisor raises (or passes on) at the current
+ * EIP. A #PF publishes CR2 in vcpu_info.arch.cr2 and the guest-visible CR2, and its error code's
+ * U/S bit says whether the guest was in user mode (ring 3).
+ */
+export function deliverFault(d: Domain, vector: number, code: number, cr2 = 0): void {
+  if (vector !== TRAP_PF) { injectTrap(d, vector, hasErrorCode(vector) ? code : undefined); return; }
+  d.vcpu.cr2 = cr2 >>> 0;
+  d.setSharedU32(SHARED_INFO.vcpu_info + VCPU_INFO.arch_cr2, cr2);
+  const ec = (code & ~4) | (d.cpl === 3 ? 4 : 0);
+  injectTrap(d, TRAP_PF, ec, `#PF at 0x${(cr2 >>> 0).toString(16)} (error code 0x${ec.toString(16)})`);
 }
 
 /** `int n` (n not 3/4, not a hypercall): permitted by the registered DPL, else #GP((n<<3)|2). */

@@ -1,7 +1,11 @@
-// Code generation: one decoded block → one Wasm function `(block: i32) -> i32` that does exactly
-// what the core's run loop does with the block's records (assembly/exec/run.ts), and returns what
-// run() does next: EXIT_NONE, an exit reason, or JIT_INTERPRET.
+// Code generation: one region (region.ts: a head block and the blocks of its page it branches to)
+// → one Wasm function `(block: i32) -> i32` that does exactly what the core's run loop does with
+// the blocks' records (assembly/exec/run.ts), and returns what run() does next: EXIT_NONE, an exit
+// reason, or JIT_INTERPRET.
 //
+// - The function is a dispatch `loop` over a `br_table` of the region's blocks (local `sel`; the
+//   head is 0). A branch, fall-through or RET whose target is a block of the region goes on there
+//   when the run loop would find and run that same block (see toBlock); otherwise it returns.
 // - The hot simple records (32-bit MOV/LEA/ALU/INC/DEC/NEG/NOT/CMP/TEST, Jcc/JMP/CALL/RET,
 //   PUSH/POP) are inlined with the interpreter's semantics: general registers in locals, the lazy
 //   flags in locals (same fields as assembly/exec/flags.ts), memory through the inline TLB check of
@@ -118,19 +122,25 @@ export interface Translation {
   /** records inlined / executed through stepRecord */
   inlined: number;
   stepped: number;
-  /** the block branches to its own start inside the function */
+  /** the function goes from a block to a block of the region (or the same one) without returning */
   loops: boolean;
 }
 
-/** Generate the function for `block`. */
-export function translateBlock(block: BlockInfo, imports: CoreImports): Translation {
-  return new BlockGen(block, imports).generate();
+/** Generate the function for the region `blocks` (the head first). */
+export function translateRegion(blocks: BlockInfo[], imports: CoreImports): Translation {
+  return new RegionGen(blocks, imports).generate();
 }
 
-class BlockGen {
+class RegionGen {
   private readonly f = new FunctionBody([I32], [I32]);
   private readonly g: number[] = [];
+  /** EIP at the entry of the current block */
   private readonly eip0: number;
+  /** EIP at the function's entry (the head's); block k starts at rbase + delta[k] */
+  private readonly rbase: number;
+  /** the block toBlock goes to next (index into blocks), and its EIP */
+  private readonly sel: number;
+  private readonly tgt: number;
   private readonly insns: number;
   private readonly budget: number;
   private readonly hits: number;
@@ -140,7 +150,19 @@ class BlockGen {
   private readonly lb: number;
   private readonly lres: number;
   private readonly t: number[];
-  private readonly plans: (Plan | null)[];
+  private readonly allPlans: (Plan | null)[][];
+  /** machine address of block k minus the head's (all on one page) */
+  private readonly delta: number[];
+  /** block index by delta */
+  private readonly byDelta = new Map<number, number>();
+  /** blocks that are return sites of a CALL in the region (RET candidates) */
+  private readonly returnSites: number[] = [];
+  /** the block being generated */
+  private block: BlockInfo;
+  private plans: (Plan | null)[] = [];
+  private cur = 0;
+  /** label of the dispatch loop */
+  private dispatch = 0;
   private readonly spill: number[];
   private readonly readNeed: number;
   private readonly writeNeed: number;
@@ -152,10 +174,13 @@ class BlockGen {
   private inlined = 0;
   private stepped = 0;
 
-  constructor(private readonly block: BlockInfo, private readonly imp: CoreImports) {
+  constructor(private readonly blocks: BlockInfo[], private readonly imp: CoreImports) {
     const f = this.f;
     for (let i = 0; i < 8; i++) this.g.push(f.local(I32));
     this.eip0 = f.local(I32);
+    this.rbase = f.local(I32);
+    this.sel = f.local(I32);
+    this.tgt = f.local(I32);
     this.insns = f.local(I64);
     this.budget = f.local(I64);
     this.hits = f.local(I32);
@@ -165,46 +190,76 @@ class BlockGen {
     this.lb = f.local(I32);
     this.lres = f.local(I32);
     this.t = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
-    const n = block.records.length;
-    this.plans = block.records.map((r, i) => plan(r, i === n - 1));
+    const head = blocks[0];
+    this.block = head;
+    this.allPlans = blocks.map((b) => b.records.map((r, i) => plan(r, i === b.records.length - 1)));
+    this.delta = blocks.map((b) => b.phys - head.phys);
+    this.delta.forEach((d, k) => this.byDelta.set(d, k));
     const w = new Set<number>();
-    block.records.forEach((r, i) => { const p = this.plans[i]; if (p) for (const x of written(p, r)) w.add(x); });
+    blocks.forEach((b, k) => b.records.forEach((r, i) => {
+      const p = this.allPlans[k][i];
+      if (p) for (const x of written(p, r)) w.add(x);
+      if (p?.k === "call") {
+        const site = this.byDelta.get(this.delta[k] + r.offset + r.len);
+        if (site !== undefined && !this.returnSites.includes(site)) this.returnSites.push(site);
+      }
+    }));
     this.spill = [...w].sort();
-    // the block's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
-    const user = ((block.mode >> 1) & 3) === 3;
+    // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
+    const user = ((head.mode >> 1) & 3) === 3;
     this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
     this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
   }
 
   generate(): Translation {
-    const { f, block } = this;
-    const recs = block.records;
-    const n = recs.length;
+    const { f, blocks } = this;
+    const nb = blocks.length;
     // Entry. A stale-block flag left by an earlier exit, an interrupt shadow (which ends the block
     // after its first instruction) or a budget ending inside the block make the interpreter's
     // per-record checks matter: let it run this entry.
     f.load32At(L.S_BLOCK_STALE).load32At(L.S_INTR_SHADOW).op(Op.i32_or).if().i32(JIT_INTERPRET).ret().end();
     f.load64At(L.S_INSNS).set(this.insns);
     f.load64At(L.S_BUDGET_END).set(this.budget);
-    this.budgetEndsInside().if().i32(JIT_INTERPRET).ret().end();
-    f.load32At(L.S_EIP).set(this.eip0);
+    this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
+    f.load32At(L.S_EIP).tee(this.eip0).set(this.rbase);
     this.loadGprs();
     f.loop();
+    this.dispatch = f.label();
+    if (nb > 1) {
+      for (let k = 0; k < nb; k++) f.block();
+      f.get(this.sel).brTable(blocks.map((_, k) => k));
+    }
+    for (let k = 0; k < nb; k++) {
+      if (nb > 1) f.end(); // block k's code follows the end of the k-th innermost block
+      this.generateBlock(k);
+      f.op(Op.unreachable);
+    }
+    f.end(); // loop
+    f.op(Op.unreachable);
+    return { body: f, inlined: this.inlined, stepped: this.stepped, loops: this.loops };
+  }
+
+  /** Block k's records; every path out of them returns or goes to the dispatch loop. */
+  private generateBlock(k: number): void {
+    const block = this.blocks[k];
+    this.block = block;
+    this.cur = k;
+    this.plans = this.allPlans[k];
+    this.lazy = null;
+    this.dirty = false;
+    this.abOwned = false;
+    const recs = block.records;
+    const n = recs.length;
     for (let i = 0; i < n; i++) {
       const p = this.plans[i];
       if (p) { this.inlined++; this.inline(p, recs[i], i); } else { this.stepped++; this.step(recs[i], i); }
     }
     // The last record did not leave the function: the block is over, the run loop goes on.
     const last = recs[n - 1];
-    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.exit(() => this.eipAt(last.offset + last.len));
-    f.end(); // loop
-    f.op(Op.unreachable);
-    return { body: f, inlined: this.inlined, stepped: this.stepped, loops: this.loops };
+    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.leave(last.offset + last.len, () => this.eipAt(last.offset + last.len));
   }
 
   private loops = false;
-  /** stepRecord calls emitted so far */
-  private stepCalls = 0;
 
   // ---- state in locals ↔ memory ----
 
@@ -250,11 +305,10 @@ class BlockGen {
     if (k) f.i64(BigInt(k)).op(Op.i64_add);
     f.mem(Op.i64_store, L.S_INSNS, 3);
   }
-  /** push 1 when INSNS + (records - 1) reaches BUDGET_END (run.ts would stop inside the block) */
-  private budgetEndsInside(): FunctionBody {
+  /** push 1 when INSNS + (n - 1) reaches BUDGET_END (run.ts would stop inside a block of n records) */
+  private budgetEndsInside(n: number): FunctionBody {
     const { f } = this;
     f.get(this.insns);
-    const n = this.block.records.length;
     if (n > 1) f.i64(BigInt(n - 1)).op(Op.i64_add);
     return f.get(this.budget).op(Op.i64_ge_u);
   }
@@ -287,7 +341,6 @@ class BlockGen {
     this.store32(L.S_EIP, () => this.eipAt(r.offset));
     this.storeInsns(i);
     this.flushCounters();
-    this.stepCalls++;
     f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
     f.if().get(this.t[0]).ret().end();
     if (last) { f.i32(EXIT_NONE).ret(); return; }
@@ -661,7 +714,6 @@ class BlockGen {
   private branch(p: Plan, r: RecordInfo, i: number): void {
     const { f, g, t } = this;
     const next = r.offset + r.len;
-    const selfLoop = ((next + r.imm2) | 0) === 0;
     const conditional = p.k !== "jmp";
     const counts = p.k === "loop" && p.kind === 0;
     if (p.k === "jcc") this.condition(r.cc);
@@ -674,58 +726,78 @@ class BlockGen {
     this.eipAt(next); f.i32(r.imm2).op(Op.i32_add).set(t[1]);
     f.get(t[1]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
     if (counts) f.get(t[0]).set(g[R_ECX]);
-    if (selfLoop) this.backEdge(conditional ? 3 : 2);
-    this.exit(() => f.get(t[1]));
+    this.leave(next + r.imm2, () => f.get(t[1]));
     f.end();
     this.step(r, i); // returns
     if (conditional) {
       f.end();
       if (counts) f.get(t[0]).set(g[R_ECX]);
-      this.exit(() => this.eipAt(next));
+      this.leave(next, () => this.eipAt(next));
     }
   }
 
   /**
-   * The block branches to its own start: go round again inside the function when the run loop
-   * would find this same block and run all of it (run.ts, top of its loop, and findBlock): the
-   * budget does not end inside the next pass, no interrupt is waiting, and — when a record ran in
-   * the core during this pass — the CPU is not halted, no interrupt shadow, same MODE, the page
-   * not written, and the fetch still hits the TLB entry of this machine page. Otherwise the run
-   * loop takes over.
+   * The current block retired all its records and continues at `eip()`, `off` bytes from its own
+   * start: go there inside the function when that is a block of the region, else return.
    */
-  private backEdge(toLoop: number): void {
-    const { f, t, block } = this;
-    const n = block.records.length;
-    const mpn = block.phys >>> 12;
+  private leave(off: number, eip: () => void): void {
+    const x = this.byDelta.get((this.delta[this.cur] + off) | 0);
+    if (x !== undefined) this.toBlock(x, eip);
+    this.exit(eip);
+  }
+
+  /**
+   * The current block retired all its records and continues at `eip()`, the start of block `x` of
+   * the region if it is at rbase + delta[x]: go round the dispatch loop to it when the run loop
+   * would find block x and run all of it (run.ts, top of its loop, and findBlock): EIP within the
+   * CS limit, the budget does not end inside x, no interrupt is waiting, and — when a record ran
+   * in the core since the last check — the CPU is not halted, no interrupt shadow, same MODE, the
+   * page not written, and the fetch hits the TLB entry of this machine page with the rights of a
+   * fetch. (Without a record run in the core none of those can have changed since the run loop
+   * checked them for the head: every block of the region is on the head's linear and machine
+   * page.) Otherwise falls through, for the caller to return to the run loop.
+   */
+  private toBlock(x: number, eip: () => void): void {
+    const { f, t, blocks } = this;
+    const n = this.block.records.length;
+    const head = blocks[0];
+    const mpn = head.phys >>> 12;
     this.loops = true;
+    eip(); f.set(this.tgt);
     f.block(); // $leave
-    if (this.stepCalls > 0) {
-      f.get(this.slow).if();
-      f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIf(1);
-      f.load32At(L.S_MODE).i32(block.mode).op(Op.i32_ne).brIf(1);
-      f.load32At(L.PAGE_GEN_BASE + 4 * mpn).i32(block.gen).op(Op.i32_ne).brIf(1);
-      f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.eip0).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
-      f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
-      const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
-      f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(1);
-      f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIf(1);
-      f.i32(0).set(this.slow);
-      f.end();
-    }
+    const leave = f.label();
+    f.get(this.tgt).get(this.rbase);
+    if (this.delta[x]) f.i32(this.delta[x]).op(Op.i32_add);
+    f.op(Op.i32_ne).brIfTo(leave);
+    // SDM Vol. 3, 5.3: fetching beyond the CS limit raises #GP(0) (findBlock)
+    f.get(this.tgt).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIfTo(leave);
+    f.get(this.slow).if();
+    f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIfTo(leave);
+    f.load32At(L.S_MODE).i32(head.mode).op(Op.i32_ne).brIfTo(leave);
+    f.load32At(L.PAGE_GEN_BASE + 4 * mpn).i32(head.gen).op(Op.i32_ne).brIfTo(leave);
+    f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.tgt).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
+    f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
+    const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
+    f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIfTo(leave);
+    f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIfTo(leave);
+    f.i32(0).set(this.slow);
+    f.end();
     f.get(this.insns).i64(BigInt(n)).op(Op.i64_add).set(this.insns);
-    this.budgetEndsInside().if();
-    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).br(1);
+    this.budgetEndsInside(blocks[x].records.length).if();
+    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).brTo(leave);
     f.end();
     f.load32At(L.S_INTR_PENDING).op(Op.i32_eqz).op(Op.i32_eqz);
     f.load32At(L.S_FLAGS).i32(IF).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_eqz).op(Op.i32_and);
     f.if();
-    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).br(1);
+    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).brTo(leave);
     f.end();
     // the run loop's findBlock (one TLB hit for the fetch) and block entry
     this.flushLazy();
     this.countHits(1);
     f.get(this.runs).i32(1).op(Op.i32_add).set(this.runs);
-    f.br(toLoop); // out of $leave, $slow (and the jcc's if) to the function's loop
+    f.get(this.tgt).set(this.eip0);
+    f.i32(x).set(this.sel);
+    f.brTo(this.dispatch);
     f.end();
   }
 
@@ -741,12 +813,12 @@ class BlockGen {
     this.storeRam(() => f.get(t[0]));
     f.get(t[1]).set(g[R_ESP]);
     this.countHits(1);
-    this.exit(() => f.get(t[0]).i32(r.imm2).op(Op.i32_add));
+    this.leave(next + r.imm2, () => f.get(t[0]).i32(r.imm2).op(Op.i32_add));
     f.end();
     this.step(r, i);
   }
 
-  /** RET / RET imm16 as the block's last record. */
+  /** RET / RET imm16 as the block's last record: to a return site of the region when it is one. */
   private ret(imm: number, r: RecordInfo, i: number): void {
     const { f, g, t } = this;
     f.block(); // $slow
@@ -756,6 +828,14 @@ class BlockGen {
     f.get(t[0]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
     f.get(g[R_ESP]).i32(4 + imm).op(Op.i32_add).set(g[R_ESP]);
     this.countHits(1);
+    for (const x of this.returnSites) {
+      f.get(t[0]).get(this.rbase);
+      if (this.delta[x]) f.i32(this.delta[x]).op(Op.i32_add);
+      f.op(Op.i32_eq).if();
+      this.toBlock(x, () => f.get(t[0]));
+      this.exit(() => f.get(t[0]));
+      f.end();
+    }
     this.exit(() => f.get(t[0]));
     f.end();
     this.step(r, i);

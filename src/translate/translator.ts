@@ -1,16 +1,19 @@
 // The translation tier's host side: takes the blocks the core queued as hot (or every block as it
-// is decoded, with threshold 0), compiles them in batches into one Wasm module each, and installs
-// every function in the core's function table, where run() calls it (assembly/exec/run.ts).
+// is decoded, with threshold 0), compiles the region each heads (region.ts) in batches into one
+// Wasm module each, and installs every function in the core's function table, where run() calls
+// it for the head block (assembly/exec/run.ts).
 //
-// Invalidation needs nothing here: a translation belongs to a block header, and run() only
+// Invalidation needs nothing here: a translation belongs to its head's block header, and run() only
 // reaches a block whose page generation still matches (a store into the page bumps it, and the
-// page is decoded again into a new header, which starts cold). When the table is full, every
+// page is decoded again into a new header, which starts cold); the other blocks of a region are on
+// the head's page, live when the head is, and the translation checks the page generation again
+// after any record it ran in the core. When the table is full, every
 // translation is dropped and hot blocks are translated again.
 import { L } from "../core/layout.gen.ts";
 import type { Core } from "../core/core.ts";
 import { ModuleBuilder, I32 } from "./wasm.ts";
-import { readBlock, untranslatable } from "./region.ts";
-import { translateBlock, type CoreImports } from "./codegen.ts";
+import { selectRegion, untranslatable } from "./region.ts";
+import { translateRegion, type CoreImports } from "./codegen.ts";
 
 // assembly/exec/run.ts
 const JIT_COMPILED = 0x80000000;
@@ -34,8 +37,10 @@ export interface TranslatorStats {
   refused: number;
   inlined: number;
   stepped: number;
-  /** blocks whose translation loops inside itself */
+  /** translations that go from block to block (or round one block) without returning */
   loops: number;
+  /** blocks in all regions translated (each head counts in `blocks`) */
+  regionBlocks: number;
   resets: number;
 }
 
@@ -44,7 +49,7 @@ export class Translator {
   private nextSlot: number;
   /** modules whose functions are in the table now */
   private liveModules = 0;
-  readonly stats: TranslatorStats = { modules: 0, blocks: 0, refused: 0, inlined: 0, stepped: 0, loops: 0, resets: 0 };
+  readonly stats: TranslatorStats = { modules: 0, blocks: 0, refused: 0, inlined: 0, stepped: 0, loops: 0, regionBlocks: 0, resets: 0 };
 
   /** `threshold`: block entries before a block is translated (0: before it first runs). */
   constructor(private readonly core: Core, readonly threshold: number) {
@@ -85,7 +90,8 @@ export class Translator {
     const done: number[] = [];
     for (const index of indices) {
       if (untranslatable(core, index) !== null) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
-      const t = translateBlock(readBlock(core, index), imports);
+      const region = selectRegion(core, index);
+      const t = translateRegion(region, imports);
       // at a positive threshold a block with nothing inlined gains nothing from translation
       if (t.inlined === 0 && this.threshold > 0) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
       mb.addFunction(t.body, `b${index}`);
@@ -93,9 +99,12 @@ export class Translator {
       this.stats.inlined += t.inlined;
       this.stats.stepped += t.stepped;
       if (t.loops) this.stats.loops++;
+      this.stats.regionBlocks += region.length;
     }
     if (done.length === 0) return;
-    const module = new WebAssembly.Module(mb.encode() as Uint8Array<ArrayBuffer>);
+    const bytes = mb.encode() as Uint8Array<ArrayBuffer>;
+    this.onModule?.(bytes);
+    const module = new WebAssembly.Module(bytes);
     const e = core.exports;
     const instance = new WebAssembly.Instance(module, {
       core: { stepRecord: e.stepRecord, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, memory: core.memory },
@@ -125,6 +134,9 @@ export class Translator {
     this.liveModules = 0;
     this.stats.resets++;
   }
+
+  /** Called with every module's bytes before it is compiled (for inspecting generated code). */
+  onModule?: (bytes: Uint8Array) => void;
 
   /** Leave the tier: blocks run in the interpreter from now on. */
   disable(): void {

@@ -75,11 +75,27 @@ export class FunctionBody {
   call(fn: number): this { this.code.push(Op.call); uleb(this.code, fn); return this; }
   br(depth: number): this { this.code.push(Op.br); uleb(this.code, depth); return this; }
   brIf(depth: number): this { this.code.push(Op.br_if); uleb(this.code, depth); return this; }
-  block(type = VOID): this { this.code.push(Op.block, type); return this; }
-  loop(type = VOID): this { this.code.push(Op.loop, type); return this; }
-  if(type = VOID): this { this.code.push(Op.if, type); return this; }
+  block(type = VOID): this { this.code.push(Op.block, type); this.depth++; return this; }
+  loop(type = VOID): this { this.code.push(Op.loop, type); this.depth++; return this; }
+  if(type = VOID): this { this.code.push(Op.if, type); this.depth++; return this; }
   else(): this { this.code.push(Op.else); return this; }
-  end(): this { this.code.push(Op.end); return this; }
+  end(): this { this.code.push(Op.end); this.depth--; return this; }
+  /** branch to every label in `depths` by the index on the stack (the last is the default) */
+  brTable(depths: number[]): this {
+    this.code.push(Op.br_table);
+    uleb(this.code, depths.length - 1);
+    for (const d of depths) uleb(this.code, d);
+    return this;
+  }
+
+  /** structured blocks open now (block, loop, if) */
+  private depth = 0;
+  /** A label for the innermost open block/loop, for brTo from deeper code. */
+  label(): number { return this.depth; }
+  /** br to `label` (from label()) */
+  brTo(label: number): this { return this.br(this.depth - label); }
+  /** br_if to `label` (from label()) */
+  brIfTo(label: number): this { return this.brIf(this.depth - label); }
   ret(): this { this.code.push(Op.return); return this; }
 
   /** A load or store with a constant offset (`align` as log2 of the natural alignment). */

@@ -3,29 +3,16 @@
 // guest checks itself, printing one line per check ("ok N - ..." / "not ok N - ...") and a
 // verdict, then powers off (exit status 0) when every check passed, crashes otherwise.
 import { describe, it, expect } from "vitest";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { parsePvKernel } from "../../src/boot/xen-kernel.ts";
-import { bootPvDomain } from "../../src/boot/xen-domain.ts";
-import { startPvDomain, exitStatus, describeEnd } from "../../src/boot/xen-run.ts";
-import { runDomain } from "../../src/hv/hypervisor.ts";
-import type { Domain } from "../../src/hv/domain.ts";
+import { describeEnd } from "../../src/boot/xen-run.ts";
+import { runGuest, PV_GUEST_DIR as dir } from "../helpers/pv-guest.ts";
 
-const dir = fileURLToPath(new URL("../../guests/build/pv", import.meta.url));
 const images = readdirSync(dir).filter((f) => f.endsWith(".elf")).map((f) => f.slice(0, -".elf".length)).sort();
 /** guests without the SDK's check lines, or meant to die (each has its own test below) */
 const special = new Set(["badstack-pae", "badstack-classic", "headers-only-pae", "headers-only-classic"]);
-
-export function runGuest(name: string, opts: { nrPages?: number; cmdline?: string } = {}) {
-  const kernel = parsePvKernel(readFileSync(join(dir, `${name}.elf`)), name);
-  const { pm, domain } = bootPvDomain(kernel, { nrPages: opts.nrPages ?? 4096, cmdline: opts.cmdline });
-  let out = "";
-  const d: Domain = startPvDomain(pm, domain, { output: (t) => { out += t; } });
-  const end = runDomain(d, 50_000_000n);
-  return { d, end, out, status: exitStatus(end), layout: domain.layout.name };
-}
 
 /** Every check line passed, there was at least one, and the verdict says so. */
 function expectAllChecksPass(out: string, why: string) {
@@ -38,7 +25,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -89,6 +76,23 @@ describe("PV guests", () => {
     const r = runGuest(name);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain("multicall: console_io from inside a batch\n");
+  });
+
+  it.each(["timers-pae", "timers-classic"])("%s: the default 100 Hz tick, 2 ms ticks, a single-shot wake; the wall clock", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("first default tick at 10000000 ns");
+    expect(r.out).toContain("wc_sec: system time 0 is 2026-01-01T00:00:00Z");
+  });
+
+  it.each(["privops-pae", "privops-classic"])("%s: MSRs and port I/O emulated; refused ones bounced as #GP(0)", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    // RDMSR of an unknown MSR, WRMSR TSC, the hypercall-page MSR with an index, IN at IOPL 0 and
+    // through a closed bitmap bit: five #GP(0); one #PF from INS into a read-only page.
+    expect(r.d.stats.bounces.get(13)).toBe(5);
+    expect(r.d.stats.bounces.get(14)).toBe(1);
+    expect(r.d.stats.emulated).toBeGreaterThanOrEqual(12);
   });
 
   it.each(["badstack-pae", "badstack-classic"])("%s: a bounce frame that cannot be written kills the domain (exit 1)", (name) => {

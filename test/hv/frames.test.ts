@@ -95,3 +95,33 @@ describe("machine frames", () => {
     expect(() => fr.owner(mfn(16))).toThrow(/outside RAM/);
   });
 });
+
+describe("allocExtent (alloc_domheap_pages)", () => {
+  it("gives 2^order contiguous frames aligned to 2^order, below a limit, counted against the maximum", () => {
+    const fr = new MachineFrames(1024);
+    fr.setMax(1, 64);
+    const a = fr.allocExtent(1, 3)!;
+    expect(a % 8).toBe(0);
+    for (let f = a; f < a + 8; f++) expect(fr.owner(mfn(f))).toBe(1);
+    expect(fr.current(1)).toBe(8);
+    const low = fr.allocExtent(1, 2, 256)!;
+    expect(low % 4).toBe(0);
+    expect(low + 4).toBeLessThanOrEqual(256);
+    const one = fr.allocExtent(1, 0, 16)!;
+    expect(one).toBeLessThan(16);
+    expect(fr.current(1)).toBe(13);
+    expect(fr.allocExtent(1, 6)).toBeUndefined(); // 13 + 64 > 64
+    expect(fr.freeCount).toBe(1024 - 13);
+  });
+
+  it("calls onFree for each frame returning to the pool, which hands it out first", () => {
+    const fr = new MachineFrames(64);
+    fr.setMax(1, 8);
+    const freed: number[] = [];
+    fr.onFree = (f) => freed.push(f);
+    const f = fr.alloc(1)!;
+    fr.free(f);
+    expect(freed).toEqual([f]);
+    expect(fr.alloc(1)).toBe(f);
+  });
+});

@@ -277,4 +277,84 @@ describe("translation agrees with the interpreter", () => {
         lea 2(%ebx,%ecx,4), %esi
         loop 1b`));
   });
+
+  it("regions: a call/ret loop runs from block to block inside one translation", () => {
+    const { m, translated } = expectEnginesAgree(program(`
+        mov $3000, %ecx
+      1: push %ecx
+        push %ebx
+        call 2f
+        add $8, %esp
+        mov %eax, %ebx
+        dec %ecx
+        jnz 1b
+        jmp 3f
+      2: push %ebp
+        mov %esp, %ebp
+        mov 8(%ebp), %eax
+        rol $1, %eax
+        add 12(%ebp), %eax
+        pop %ebp
+        ret
+      3:`), { slices: [1n, 5n, 13n, 1000n, 9999n], maxInsns: 100_000n });
+    expect(m.reg("ecx")).toBe(0);
+    const stats = translated[1].translator!.stats;
+    expect(stats.regionBlocks).toBeGreaterThan(stats.blocks);
+    expect(stats.loops).toBeGreaterThan(0);
+  });
+
+  it("regions: a store into another block of the region (same page) is seen at once", () => {
+    const { m } = expectEnginesAgree(program(`
+        mov $400, %ecx
+      1: call 2f
+        add %eax, %ebx
+        mov %ecx, 2f+1
+        dec %ecx
+        jnz 1b
+        jmp 3f
+      2: mov $0, %eax
+        ret
+      3:`));
+    expect(m.reg("ebx")).toBe(400 * 401 / 2 - 1); // pass k adds the ECX stored by pass k - 1 (the first adds 0)
+  });
+
+  it("regions: RET to an address that is not a return site, and a jump table through memory", () => {
+    expectEnginesAgree(program(`
+        mov $500, %ecx
+        mov $0x20000, %esi
+        movl $4f, (%esi)
+        movl $5f, 4(%esi)
+      1: mov %ecx, %edx
+        and $1, %edx
+        push $6f
+        call 2f
+        jmp *(%esi,%edx,4)
+      2: inc %eax
+        ret
+      4: add $3, %ebx
+        jmp 7f
+      5: add $5, %ebx
+        jmp 7f
+      6: ret
+      7: add $4, %esp
+        dec %ecx
+        jnz 1b`));
+  });
+
+  it("regions: an interrupt waiting while IF = 0 stays pending; STI inside the region ends it", () => {
+    const { exits, m } = expectEnginesAgree(program(`
+        mov $2000, %ecx
+      1: call 2f
+        dec %ecx
+        jnz 1b
+        jmp 3f
+      2: inc %eax
+        cmp $1500, %eax
+        jne 4f
+        sti
+      4: ret
+      3:`, (m) => m.setField(L.S_INTR_PENDING, 1)));
+    expect(exits.at(-1)).toBe("INTERRUPT");
+    expect(m.reg("eax")).toBe(1500);
+  });
 });
