@@ -190,8 +190,17 @@ export function updateDescriptor(d: Domain, maLo: number, maHi: number, lo: numb
   const ok = checkDescriptor(d, lo, hi);
   if (!ok) return -ERRNO.EINVAL;
   // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn.
-  const mfn = (maLo >>> 12);
-  if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+  const mfn = (maLo >>> 12) as Mfn;
+  // The frame must be the domain's and usable as what it is: a descriptor page stays one, any
+  // other frame must be able to take the writable type (so never a page table).
+  const pages = d.paging.pages;
+  if (mfn >= pages.frameCount || !pages.getPage(mfn, d.domid)) return -ERRNO.EINVAL;
+  const type = pages.typeOf(mfn) === PGT.seg_desc ? PGT.seg_desc : PGT.writable;
+  if (pages.getPageType(mfn, type) !== 0) {
+    pages.putPage(mfn);
+    return -ERRNO.EINVAL;
+  }
   d.writeMachineU64(maLo >>> 0, ok[0], ok[1]);
+  pages.putPageAndType(mfn);
   return 0;
 }
