@@ -5,10 +5,13 @@
 // selector lookup the bounce and iret paths use to load CS/SS. The guest's segments end where the
 // read-only M2P ends (Domain.segmentEnd): the hypervisor's GDT mapping lies above.
 //
-// NOT implemented here (issue 5, page types): Xen takes a "segment descriptor page" type reference
-// on each GDT frame, so the guest can no longer map it writable; this code only checks that the
-// frames belong to the domain. LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
+// Each GDT frame holds a descriptor-page type reference while installed (src/hv/mm/seg-desc.ts):
+// the guest cannot map it writable, and taking the reference checks every descriptor in it.
+// LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
+import { PGT } from "./page-info.ts";
+import type { Mfn } from "./addr.ts";
+import { getDescriptorPage, putDescriptorPage } from "./mm/seg-desc.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
 
 
@@ -135,20 +138,16 @@ export function setGdt(d: Domain, frameList: number, entries: number): number {
   if (entries > FIRST_RESERVED_GDT_ENTRY) return -ERRNO.EINVAL;
   const nrFrames = Math.ceil(entries / 512);
   const frames = d.mem.readU32s(frameList, nrFrames); // GuestFault → -EFAULT
-  // Every frame must be the domain's, and every descriptor in it valid (validate_segdesc_page
-  // checks all 512, rewriting in place). Nothing is changed unless all frames pass.
-  const rewritten: [number, number, number][] = [];
-  for (const mfn of frames) {
-    if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
-    for (let i = 0; i < 512; i++) {
-      const at = d.ramBase + mfn * 4096 + i * 8;
-      const a = d.machine.core.dv.getUint32(at, true), b = d.machine.core.dv.getUint32(at + 4, true);
-      const ok = checkDescriptor(d, a, b);
-      if (!ok) return -ERRNO.EINVAL;
-      if (ok[0] !== a || ok[1] !== b) rewritten.push([mfn * 4096 + i * 8, ok[0], ok[1]]);
+  // pv_set_gdt: a descriptor-page type reference on every frame (the domain's, not writable
+  // anywhere, every descriptor valid: alloc_segdesc_page), or none and -EINVAL; then the old
+  // frames' references go.
+  for (let i = 0; i < frames.length; i++) {
+    if (getDescriptorPage(d, frames[i]) !== 0) {
+      while (i-- > 0) putDescriptorPage(d, frames[i]);
+      return -ERRNO.EINVAL;
     }
   }
-  for (const [ma, a, b] of rewritten) d.writeMachineU64(ma, a, b);
+  for (const mfn of d.vcpu.gdtFrames) putDescriptorPage(d, mfn);
   // Map the frames where the core's GDTR looks (the per-domain area); unmap the old ones.
   for (let page = 0; page < FIRST_RESERVED_GDT_ENTRY / 512; page++) d.hvArea?.mapGdtFrame(page, frames[page]);
   d.vcpu.gdtFrames = frames;
@@ -163,9 +162,17 @@ export function updateDescriptor(d: Domain, maLo: number, maHi: number, lo: numb
   if ((maLo & 7) !== 0 || maHi !== 0) return -ERRNO.EINVAL;
   const ok = checkDescriptor(d, lo, hi);
   if (!ok) return -ERRNO.EINVAL;
-  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn.
-  const mfn = (maLo >>> 12);
-  if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn. The frame
+  // must be the domain's and either a descriptor page or able to take a writable type (not a
+  // page table): do_update_descriptor.
+  const mfn = (maLo >>> 12) as Mfn, pages = d.paging.pages;
+  if (mfn >= pages.frameCount || !pages.getPage(mfn, d.domid)) return -ERRNO.EINVAL;
+  const type = pages.typeOf(mfn) === PGT.seg_desc ? PGT.seg_desc : PGT.writable;
+  if (pages.getPageType(mfn, type) !== 0) {
+    pages.putPage(mfn);
+    return -ERRNO.EINVAL;
+  }
   d.writeMachineU64(maLo >>> 0, ok[0], ok[1]);
+  pages.putPageAndType(mfn);
   return 0;
 }
