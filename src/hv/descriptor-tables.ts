@@ -90,6 +90,31 @@ export function flatSegment(d: Domain, sel: number): Segment | null {
   return attr === undefined ? null : { sel, base: 0, limit: d.segmentEnd - 1, attr };
 }
 
+/**
+ * The raw descriptor (low word, high word) `sel` names, as Xen reads it through its per-domain GDT
+ * and LDT mappings (gdt_ldt_desc_ptr): the guest's GDT below its entry count, Xen's flat
+ * descriptors in the reserved page, the guest's LDT below its entry count. Null for a selector
+ * whose slot Xen could not read (past the guest's GDT, or an LDT entry past the LDT).
+ */
+export function readDescriptor(d: Domain, sel: number): [number, number] | null {
+  const index = (sel & 0xffff) >>> 3;
+  if (sel & 4) return ldtEntry(d, index);
+  if (index >= FIRST_RESERVED_GDT_ENTRY) {
+    // Xen's own flat descriptors; the rest of its reserved page holds nothing a selector can use.
+    const flat = Object.keys(FLAT_ATTR).map(Number).find((k) => (k & 0xfff8) === (sel & 0xfff8));
+    if (flat === undefined) return [0, 0];
+    const attr = FLAT_ATTR[flat];
+    const raw = (d.segmentEnd >>> 12) - 1;
+    return [raw & 0xffff, ((attr << 8) | (raw & 0xf0000)) >>> 0];
+  }
+  return guestGdtEntry(d, index);
+}
+
+/** The guest's LDT entry `index` (none until SET_LDT exists: see docs/HYPERVISOR.md). */
+function ldtEntry(_d: Domain, _index: number): [number, number] | null {
+  return null;
+}
+
 /** Read GDT entry `index` of the guest's own GDT (set_gdt frames), or null past its end. */
 function guestGdtEntry(d: Domain, index: number): [number, number] | null {
   const v = d.vcpu;

@@ -52,6 +52,9 @@ export class Vcpu {
   cr2 = 0;
   gdtFrames: number[] = [];
   gdtEntries = 0;
+  /** MMUEXT_SET_LDT: the LDT's linear address and entry count (0: no LDT) */
+  ldtBase = 0;
+  ldtEntries = 0;
   /** set_timer_op deadline in virtual nanoseconds, or null */
   timerDeadline: bigint | null = null;
   /** SCHEDOP_block: waiting for any event; SCHEDOP_poll: waiting for one of these ports */

@@ -18,6 +18,7 @@ import { L } from "../core/layout.gen.ts";
 import { SHARED_INFO, TRAP_INFO, VCPU_INFO } from "./abi.ts";
 import { bounce } from "./bounce.ts";
 import { emulatePrivilegedOp, emulateForcedPrefix, syncTs } from "./emul-priv-op.ts";
+import { emulateGateOp } from "./emul-gate-op.ts";
 
 export const TRAP_DE = 0, TRAP_BP = 3, TRAP_OF = 4, TRAP_UD = 6, TRAP_NM = 7, TRAP_GP = 13, TRAP_PF = 14;
 /** Vectors that push an error code (TRAP_HAVE_EC). */
@@ -75,13 +76,15 @@ export function handleException(d: Domain): void {
     return;
   }
   switch (vector) {
-    case TRAP_GP:
-      if (code === 0) {
-        const r = emulatePrivilegedOp(d);
-        if (r === true) return;
-        if (r !== false) { deliverFault(d, r.vector, r.errorCode, r.cr2); return; }
-      }
+    case TRAP_GP: {
+      // do_general_protection: #GP(0) may be a privileged instruction to emulate; any other
+      // error code without EXT/IDT bits names a selector — a call gate to emulate
+      // (emul-gate-op.ts), which raises the guest's fault itself when it is not one.
+      const r = code === 0 ? emulatePrivilegedOp(d) : (code & 3) === 0 ? emulateGateOp(d, code) : false;
+      if (r === true) return;
+      if (r !== false) { deliverFault(d, r.vector, r.errorCode, r.cr2); return; }
       break;
+    }
     case TRAP_UD:
       if (emulateForcedPrefix(d)) return;
       break;
