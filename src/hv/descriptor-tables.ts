@@ -9,10 +9,9 @@
 // the guest cannot map it writable, and taking the reference checks every descriptor in it.
 // LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
-import { PGT } from "./page-info.ts";
-import type { Mfn } from "./addr.ts";
-import { getDescriptorPage, putDescriptorPage } from "./mm/seg-desc.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
+import { type Mfn } from "./addr.ts";
+import { PGT } from "./page-info.ts";
 
 
 const SEG_P = 1 << 15, SEG_S = 1 << 12, SEG_DPL = 3 << 13, SEG_TYPE = 0xf00, SEG_L = 1 << 21, SEG_G = 1 << 23;
@@ -163,16 +162,19 @@ export function setGdt(d: Domain, frameList: number, entries: number): number {
   if (entries > FIRST_RESERVED_GDT_ENTRY) return -ERRNO.EINVAL;
   const nrFrames = Math.ceil(entries / 512);
   const frames = d.mem.readU32s(frameList, nrFrames); // GuestFault → -EFAULT
-  // pv_set_gdt: a descriptor-page type reference on every frame (the domain's, not writable
-  // anywhere, every descriptor valid: alloc_segdesc_page), or none and -EINVAL; then the old
-  // frames' references go.
+  // pv_set_gdt: every frame must be the domain's and take the descriptor-page type — refused
+  // while it is mapped writable, or a page table; validated on the way in (every descriptor
+  // checked, rewritten in place: alloc_segdesc_page). Nothing changes unless all frames do.
+  const pages = d.paging.pages;
   for (let i = 0; i < frames.length; i++) {
-    if (getDescriptorPage(d, frames[i]) !== 0) {
-      while (i-- > 0) putDescriptorPage(d, frames[i]);
+    const f = frames[i] as Mfn;
+    if (f >= pages.frameCount || pages.getPageAndType(f, d.domid, PGT.seg_desc) !== 0) {
+      for (let j = 0; j < i; j++) pages.putPageAndType(frames[j] as Mfn);
       return -ERRNO.EINVAL;
     }
   }
-  for (const mfn of d.vcpu.gdtFrames) putDescriptorPage(d, mfn);
+  // pv_destroy_gdt: the old frames' references go.
+  for (const f of d.vcpu.gdtFrames) pages.putPageAndType(f as Mfn);
   // Map the frames where the core's GDTR looks (the per-domain area); unmap the old ones.
   for (let page = 0; page < FIRST_RESERVED_GDT_ENTRY / 512; page++) d.hvArea?.mapGdtFrame(page, frames[page]);
   d.vcpu.gdtFrames = frames;

@@ -13,7 +13,7 @@ const SETUP = (dpl: number, nparm = 0) => `
   movl $${gdtMfn}, ${DATA + 0x100}
   movl $target, %eax; andl $0xffff0000, %eax; orl $${0x8c00 | (dpl << 13) | nparm}, %eax; movl %eax, ${gdtVa + 12}
   movl $target, %eax; andl $0xffff, %eax; orl $0xe0190000, %eax; movl %eax, ${gdtVa + 8}
-  movl $${gdtVa}, %ebx; movl $${gdtMfn * 4096 | 0x21}, %ecx; xorl %edx, %edx; movl $2, %esi; HYPERCALL 14
+  movl $${gdtVa}, %ebx; movl $${gdtMfn * 4096 + 0x21}, %ecx; xorl %edx, %edx; movl $2, %esi; HYPERCALL 14
   movl $${DATA + 0x100}, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 0
 `;
 
