@@ -29,10 +29,11 @@ for (const layout of ["pae", "classic"] as const) {
     });
 
     type M = ReturnType<typeof mmDomain> & { layout: string };
-    const refused: (readonly [string, (m: M) => [number, number, number?], number])[] = [
+    type Req = [number, number, number?];
+    const refused: [string, (m: M) => Req, number][] = [
       ["a writable mapping of its own L1", (m) => [m.ea(m.l1, 300), m.l1 * 4096 | 0x23], ERRNO.EBUSY],
       ["a writable mapping of its top-level table", (m) => [m.ea(m.l1, 300), m.top * 4096 | 0x23], ERRNO.EBUSY],
-      ...(layout === "pae" ? [["a writable mapping of its L2", (m: ReturnType<typeof mmDomain>) => [m.ea(m.l1, 300), m.l2 * 4096 | 0x23], ERRNO.EBUSY] as const] : []),
+      ["a writable mapping of its L2 (PAE: classic has none apart from the top)", (m) => [m.ea(m.l1, 300), (m.layout === "pae" ? m.l2 : m.top) * 4096 | 0x23], ERRNO.EBUSY],
       ["another domain's frame", (m) => { m.pages.frames.setMax(2, 1); m.pages.frames.claim(0x10 as Mfn, 2); m.pages.assign(0x10 as Mfn); return [m.ea(m.l1, 300), 0x10023]; }, ERRNO.EBUSY],
       ["a hypervisor frame", (m) => { m.pages.frames.claim(0x11 as Mfn, DOMID_XEN, true); return [m.ea(m.l1, 300), 0x11021]; }, ERRNO.EBUSY],
       ["a free frame", (m) => [m.ea(m.l1, 300), 0x12021], ERRNO.EBUSY],
@@ -46,7 +47,7 @@ for (const layout of ["pae", "classic"] as const) {
       ["a frame it does not own as the table", (m) => [0x12000, 0], ERRNO.EINVAL],
       ["a page-table update in a descriptor page in use", (m) => { m.pages.getPageAndType(m.mfnOf(303) as Mfn, 1, PGT.seg_desc); return [m.ea(m.mfnOf(303), 0), 0]; }, ERRNO.EINVAL],
     ];
-    for (const [what, req, errno] of refused) {
+    for (const [what, req, errno] of refused as [string, (m: M) => Req, number][]) {
       it(`refuses ${what} with -${Object.entries(ERRNO).find(([, v]) => v === errno)![0]}, changing nothing`, () => {
         const m = Object.assign(mmDomain(layout), { layout });
         // a descriptor page must not be mapped writable: drop pfn 303's mapping first
