@@ -14,6 +14,7 @@ import { VirtualClock } from "./time.ts";
 import { ConsoleBackend } from "./console.ts";
 import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
+import { Preemption } from "./continuation.ts";
 import { DirectTrap } from "./direct-trap.ts";
 import { DOMID_XEN } from "./abi.ts";
 import { type Mfn, hex } from "./addr.ts";
@@ -144,6 +145,8 @@ export class Domain {
   readonly console?: ConsoleBackend;
   readonly stats = new Stats();
   readonly grants: GrantTable;
+  /** hypercall preemption and continuations (continuation.ts) */
+  readonly preempt = new Preemption();
   /** the int $0x80 fast path, when the builder's hypervisor area allows it */
   directTrap?: DirectTrap;
   readonly ramBase = L.RAM_BASE;
@@ -176,6 +179,7 @@ export class Domain {
     this.paging = cfg.paging ?? this.ownPaging(cfg);
     this.paging.log = (msg) => this.logHv(msg);
     this.paging.checkDescriptor = (a, b) => checkDescriptor(this, a, b);
+    this.stats.mm = { paging: this.paging.stats, pages: this.paging.pages.stats };
     this.mem = new GuestMemory(machine, this.hvStart);
     this.output = cfg.output ?? ((t) => process.stdout.write(t));
     this.events = new EventChannels(this);

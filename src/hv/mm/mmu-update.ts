@@ -13,7 +13,8 @@
 // pdone's value is added to. foreigndom: bits 0-15 the page owner (get_pg_owner), bits 16-31
 // the page-table owner + 1 (0: the caller).
 import type { Domain } from "../domain.ts";
-import { ERRNO, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMU_UPDATE } from "../abi.ts";
+import { createContinuation, ERESTART } from "../continuation.ts";
+import { ERRNO, HYPERCALL, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMU_UPDATE } from "../abi.ts";
 import { type Gpfn, type Mfn, hex } from "../addr.ts";
 import { GuestFault } from "../guest-memory.ts";
 import { PGT } from "../page-info.ts";
@@ -95,6 +96,7 @@ function doMmuUpdate(d: Domain, reqs: number, count: number, pdone: number, fore
   const cmdMask = d.paging.fmt.bytes - 1;
   let rc = 0, i = 0;
   for (; i < count; i++) {
+    if (d.preempt.check(i)) { rc = -ERESTART; break; } // continuation.ts
     let w: number[];
     try { w = d.mem.readU32s((reqs + i * MMU_UPDATE.size) >>> 0, 4); } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
@@ -111,6 +113,9 @@ function doMmuUpdate(d: Domain, reqs: number, count: number, pdone: number, fore
       default: rc = -ERRNO.ENOSYS; break;
     }
     if (rc) break;
+  }
+  if (rc === -ERESTART) {
+    rc = createContinuation(d, HYPERCALL.mmu_update, [(reqs + i * MMU_UPDATE.size) >>> 0, (count - i) | MMU_UPDATE_PREEMPTED, pdone, foreigndom]);
   }
   if (pdone) {
     try { d.mem.writeU32(pdone, done + i); } catch (e) { if (!(e instanceof GuestFault)) throw e; }

@@ -19,7 +19,8 @@
 //   SET_LDT             not implemented here: -ENOSYS, logged
 // Commands that act on frames need the caller to be the page owner (foreigndom DOMID_SELF).
 import type { Domain } from "../domain.ts";
-import { ERRNO, MMUEXT, MMUEXT_OP } from "../abi.ts";
+import { createContinuation, ERESTART } from "../continuation.ts";
+import { ERRNO, HYPERCALL, MMUEXT, MMUEXT_OP } from "../abi.ts";
 import { type Mfn, hex } from "../addr.ts";
 import { GuestFault } from "../guest-memory.ts";
 import { PGT, type PageType } from "../page-info.ts";
@@ -164,6 +165,7 @@ function doMmuextOp(d: Domain, ops: number, count: number, pdone: number, foreig
   if (owner) return owner === -ERRNO.ENOSYS ? -ERRNO.EINVAL : owner; // DOMID_IO: not a PV domain
   let rc = 0, i = 0;
   for (; i < count; i++) {
+    if (d.preempt.check(i)) { rc = -ERESTART; break; } // continuation.ts
     let w: number[];
     try { w = d.mem.readU32s((ops + i * MMUEXT_OP.size) >>> 0, 3); } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
@@ -172,6 +174,9 @@ function doMmuextOp(d: Domain, ops: number, count: number, pdone: number, foreig
     }
     rc = op(d, w[0], w[1], w[2]);
     if (rc) break;
+  }
+  if (rc === -ERESTART) {
+    rc = createContinuation(d, HYPERCALL.mmuext_op, [(ops + i * MMUEXT_OP.size) >>> 0, (count - i) | MMU_UPDATE_PREEMPTED, pdone, foreigndom]);
   }
   if (pdone) {
     try { d.mem.writeU32(pdone, done + i); } catch (e) { if (!(e instanceof GuestFault)) throw e; }
