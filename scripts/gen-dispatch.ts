@@ -59,7 +59,7 @@ export async function generate(): Promise<{ as: string; ts: string }> {
 ${imp}
 
 /** Execute one decoded record. */
-export function dispatch(r: usize): void {
+@inline export function dispatch(r: usize): void {
   switch (load<u16>(r)) {
     case 0: invalidOpcode(r); break;
 ${cases.join("\n")}

@@ -39,12 +39,12 @@ const ADD: u32 = 0, OR: u32 = 1, ADC: u32 = 2, SBB: u32 = 3, AND: u32 = 4, SUB: 
 
 @inline function writesBack(op: u32): bool { return op != CMP && op != TEST; }
 
-export function aluRR(r: usize, op: u32, size: u32): void {
+@inline export function aluRR(r: usize, op: u32, size: u32): void {
   const d = r0(r);
   const res = alu(op, regN(d, size), regN(r1(r), size), size);
   if (writesBack(op)) setRegN(d, res, size);
 }
-export function aluRI(r: usize, op: u32, size: u32): void {
+@inline export function aluRI(r: usize, op: u32, size: u32): void {
   const d = r0(r);
   const res = alu(op, regN(d, size), imm(r), size);
   if (writesBack(op)) setRegN(d, res, size);
@@ -85,7 +85,7 @@ const INC: u32 = 0, DEC: u32 = 1, NEG: u32 = 2;
   }
 }
 
-export function unaryR(r: usize, op: u32, size: u32): void {
+@inline export function unaryR(r: usize, op: u32, size: u32): void {
   const d = r0(r);
   setRegN(d, unary(op, regN(d, size), size), size);
 }

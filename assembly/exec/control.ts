@@ -15,9 +15,9 @@ import { push, peek, setSp, spPlus } from "./stack-ops";
   store<u32>(S_EIP, target);
 }
 
-export function jmpRel(r: usize, size: u32): void { branch(load<u32>(S_EIP) + imm2(r), size); }
+@inline export function jmpRel(r: usize, size: u32): void { branch(load<u32>(S_EIP) + imm2(r), size); }
 
-export function jcc(r: usize, size: u32): void {
+@inline export function jcc(r: usize, size: u32): void {
   if (testCC(cc(r))) branch(load<u32>(S_EIP) + imm2(r), size);
 }
 

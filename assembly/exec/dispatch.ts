@@ -20,7 +20,7 @@ import { cmps, ins, lods, movs, outs, scas, stos } from "./string";
 import { cacheOp, clts, invlpg, lgdtLidt, loadSysM, loadSysR, movFromCr, movFromDr, movToCr, movToDr, rdmsr, sgdtSidt, storeSysM, storeSysR, sysenterOp, sysexitOp, wrmsr } from "./system";
 
 /** Execute one decoded record. */
-export function dispatch(r: usize): void {
+@inline export function dispatch(r: usize): void {
   switch (load<u16>(r)) {
     case 0: invalidOpcode(r); break;
     case 2: aluRR(r, 0, 1); break;

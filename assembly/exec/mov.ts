@@ -5,7 +5,7 @@ import { pending } from "../priv/exception";
 import { readN, writeN, readForWrite } from "../mmu/access";
 import { r0, r1, seg, ea, imm, RF_MEM } from "./operand";
 
-export function movRR(r: usize, size: u32): void { setRegN(r0(r), regN(r1(r), size), size); }
+@inline export function movRR(r: usize, size: u32): void { setRegN(r0(r), regN(r1(r), size), size); }
 
 /** MOV with one memory operand: store when operand 0 is memory, else load. */
 export function movMR_or_RM(r: usize, size: u32): void {
@@ -19,7 +19,7 @@ export function movMR_or_RM(r: usize, size: u32): void {
   }
 }
 
-export function movRI(r: usize, size: u32): void { setRegN(r0(r), imm(r), size); }
+@inline export function movRI(r: usize, size: u32): void { setRegN(r0(r), imm(r), size); }
 export function movMI(r: usize, size: u32): void { writeN(seg(r), ea(r), imm(r), size); }
 
 @inline function zx(v: u32, from: u32): u32 { return from == 1 ? v & 0xFF : v & 0xFFFF; }
@@ -37,7 +37,7 @@ export function movsxM(r: usize, size: u32, from: u32): void {
 }
 
 /** LEA: the effective address (truncated to the operand size), no memory access. */
-export function lea(r: usize, size: u32): void {
+@inline export function lea(r: usize, size: u32): void {
   if (size == 4) setReg32(r0(r), ea(r)); else setReg16(r0(r), ea(r));
 }
 

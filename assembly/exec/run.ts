@@ -13,7 +13,7 @@ import {
 } from "../layout";
 import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL, KIND_SOFT } from "../priv/exception";
 import { deliverPending, deliverDirect } from "../priv/interrupt";
-import { translate } from "../mmu/access";
+import { translate, translateFetch } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
 import { dispatch } from "./dispatch";
@@ -85,7 +85,7 @@ function findBlock(): usize {
   if (eip > segLimit(SR_CS)) { gp(0); return 0; }
   const lin = segBase(SR_CS) + eip;
   const acc = ACC_FETCH | (load<u32>(S_CPL) == 3 ? ACC_USER : 0);
-  const ma = translate(lin, acc);
+  const ma = translateFetch(lin, acc);
   if (ma == NO_MA && pending) return 0;
   const mode = load<u32>(S_MODE);
   const idx = load<u32>(blockSlot(ma, mode) << 2, BLOCK_HASH_BASE);
@@ -240,7 +240,7 @@ export function run(): u32 {
     let insns = load<u64>(S_INSNS);
     const budgetEnd = load<u64>(S_BUDGET_END);
     // An interrupt shadow covers the first instruction of this block only.
-    const shadowed = load<u32>(S_INTR_SHADOW) != 0;
+    const stopAt = load<u32>(S_INTR_SHADOW) != 0 ? insns + 1 : budgetEnd;
     store<u32>(S_INTR_SHADOW, 0);
     for (let i: u32 = 0; i < count; i++, rec += REC_SIZE) {
       store<u32>(S_INSTR_EIP, e);
@@ -248,30 +248,35 @@ export function run(): u32 {
       store<u32>(S_EIP, d32 ? next : next & 0xFFFF);
       store<u64>(S_INSNS, insns); // current for RDTSC / RDMSR(TSC)
       dispatch(rec);
-      if (pending) {
-        resumeRequest = false;
-        if (load<u32>(S_EXC_KIND) != KIND_FAULT) insns++;  // INT n, INT3, INTO retire
-        store<u64>(S_INSNS, insns);
-        const x = takeException();
-        if (x != EXIT_NONE) return exitWith(x);
-        break;
-      }
-      if (resumeRequest) {
-        // not retired: back to the instruction, through the interrupt and budget checks
-        resumeRequest = false;
+      // one test for the common case: nothing raised, requested or made stale
+      if ((<u32>pending | <u32>resumeRequest | exitRequest | load<u32>(S_BLOCK_STALE)) != 0) {
+        if (pending) {
+          resumeRequest = false;
+          if (load<u32>(S_EXC_KIND) != KIND_FAULT) insns++;  // INT n, INT3, INTO retire
+          store<u64>(S_INSNS, insns);
+          const x = takeException();
+          if (x != EXIT_NONE) return exitWith(x);
+          break;
+        }
+        if (resumeRequest) {
+          // not retired: back to the instruction, through the interrupt and budget checks
+          resumeRequest = false;
+          store<u32>(S_BLOCK_STALE, 0);
+          store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+          store<u64>(S_INSNS, insns);
+          if (exitRequest != EXIT_NONE) return exitWith(exitRequest);
+          break;
+        }
+        insns++;
+        if (exitRequest != EXIT_NONE) {
+          store<u64>(S_INSNS, insns);
+          return exitWith(exitRequest);
+        }
         store<u32>(S_BLOCK_STALE, 0);
-        store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
-        store<u64>(S_INSNS, insns);
-        if (exitRequest != EXIT_NONE) return exitWith(exitRequest);
         break;
       }
       insns++;
-      if (exitRequest != EXIT_NONE) {
-        store<u64>(S_INSNS, insns);
-        return exitWith(exitRequest);
-      }
-      if (load<u32>(S_BLOCK_STALE)) { store<u32>(S_BLOCK_STALE, 0); break; }
-      if (insns >= budgetEnd || shadowed) break;
+      if (insns >= stopAt) break;
       e = load<u32>(S_EIP);
     }
     store<u64>(S_INSNS, insns);

@@ -76,7 +76,7 @@ function shift(op: u32, a: u32, count: u32, size: u32): u32 {
   }
 }
 
-export function shiftR(r: usize, op: u32, size: u32, fromCL: u32): void {
+@inline export function shiftR(r: usize, op: u32, size: u32, fromCL: u32): void {
   const c = shiftCount(r, fromCL);
   if (c == 0) return;
   const d = r0(r);

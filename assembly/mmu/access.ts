@@ -35,6 +35,14 @@ export function translate(lin: u32, acc: u32): u32 {
   return walk(lin, acc);
 }
 
+/** translate() for an instruction fetch with its TLB hit inlined (the run loop's block lookup). */
+@inline export function translateFetch(lin: u32, acc: u32): u32 {
+  const e = tlbEntry(lin >>> 12);
+  const need = acc & ACC_USER ? TLB_VALID | TLB_USER : TLB_VALID;
+  if ((e & (need | TLB_NX)) == need) { countHit(); return (e & 0xFFFFF000) | (lin & 0xFFF); }
+  return translate(lin, acc); // the same check fails there: a miss, counted, and a walk
+}
+
 /**
  * Alignment check (SDM Vol. 3, 6.15 "#AC"): with CR0.AM and EFLAGS.AC set, a misaligned data
  * access at CPL 3 raises #AC(0), before any page-table check (what the host CPU does). The fast

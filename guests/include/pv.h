@@ -34,12 +34,16 @@
 #define PV_MAGIC            "xen-3.0-x86_32p"
 #define PV_HV_START         __HYPERVISOR_VIRT_START_PAE
 #define PV_M2P_START        __MACH2PHYS_VIRT_START_PAE
+#define PV_M2P_END          __MACH2PHYS_VIRT_END_PAE
 #else
 #define PV_LAYOUT           "classic"
 #define PV_MAGIC            "xen-3.0-x86_32"
 #define PV_HV_START         __HYPERVISOR_VIRT_START_NONPAE
 #define PV_M2P_START        __MACH2PHYS_VIRT_START_NONPAE
+#define PV_M2P_END          __MACH2PHYS_VIRT_END_NONPAE
 #endif
+/* the hypervisor's per-domain area (GDT pages, Xen's reserved GDT page) starts at the M2P's end */
+#define PV_PERDOMAIN_START  PV_M2P_END
 
 /* where the guest is linked and loaded (lib/pv-link.ld, XEN_ELFNOTE_VIRT_BASE) */
 #define PV_VIRT_BASE        0xC0000000UL
@@ -114,6 +118,32 @@ static inline long HYPERVISOR_mmuext_op(const struct mmuext_op *op, unsigned cou
 }
 static inline long HYPERVISOR_vm_assist(unsigned cmd, unsigned type) { return _hypercall2(vm_assist, cmd, type); }
 
+/* one mmu_update request (MMU_NORMAL_PT_UPDATE at machine address `ma`, or another command) */
+static inline long pv_mmu_update1(uint64_t ptr, uint64_t val) {
+  mmu_update_t u = { .ptr = ptr, .val = val };
+  return HYPERVISOR_mmu_update(&u, 1, 0, DOMID_SELF);
+}
+/* one mmuext_op with a frame argument (pin/unpin, NEW_BASEPTR, CLEAR_PAGE) */
+static inline long pv_mmuext_mfn(unsigned cmd, unsigned long mfn) {
+  struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+  return HYPERVISOR_mmuext_op(&op, 1, 0, DOMID_SELF);
+}
+/* the machine address of a page-table entry seen through the guest's mapping of its table */
+static inline uint64_t pv_entry_ma(volatile const void *entry) {
+  extern unsigned long pv_virt_to_mfn(const void *va);
+  return (uint64_t)pv_virt_to_mfn((const void *)entry) << 12 | ((unsigned long)entry & 0xfff);
+}
+
+/* MMUEXT_INVLPG_LOCAL / TLB_FLUSH_LOCAL */
+static inline long pv_invlpg(unsigned long va) {
+  struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
+  return HYPERVISOR_mmuext_op(&op, 1, 0, DOMID_SELF);
+}
+static inline long pv_flush_tlb(void) {
+  struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+  return HYPERVISOR_mmuext_op(&op, 1, 0, DOMID_SELF);
+}
+
 /* memory_op reservations (XENMEM_increase/decrease_reservation, populate_physmap): the number of
  * extents done. `list` holds mfns (or gpfns for populate_physmap) and receives the new mfns. */
 static inline long pv_reservation(unsigned cmd, unsigned long *list, unsigned long n, unsigned order, unsigned flags, domid_t dom) {
@@ -133,6 +163,26 @@ unsigned long pv_virt_to_mfn(const void *va);
 /* the guest's P2M list (start_info.mfn_list) and the pseudo-physical frame of a kernel address */
 #define PV_P2M ((unsigned long *)start_info->mfn_list)
 #define pv_virt_to_pfn(va) (((unsigned long)(va) - PV_VIRT_BASE) >> 12)
+/* the frame an entry maps */
+#define pte_mfn(e) ((unsigned long)(((uint64_t)(e) & 0x000ffffffffff000ULL) >> 12))
+/* a machine frame of the domain's initial memory at its kernel address (through the M2P) */
+static inline void *pv_mfn_to_virt(unsigned long mfn) { return (void *)(PV_VIRT_BASE + (PV_M2P[mfn] << 12)); }
+/* the L2 entry covering `va` in the boot address space (start_info.pt_base), read through the
+ * guest's read-only mapping of its tables */
+static inline volatile pte_t *pv_l2e(unsigned long va) {
+#if PV_PAE
+  const pte_t *l3 = (const pte_t *)start_info->pt_base;
+  pte_t *l2 = (pte_t *)pv_mfn_to_virt(pte_mfn(l3[va >> 30]));
+  return &l2[(va >> 21) & 511];
+#else
+  return &((pte_t *)start_info->pt_base)[va >> 22];
+#endif
+}
+/* the L1 entry mapping `va` in the boot address space */
+static inline volatile pte_t *pv_l1e(unsigned long va) {
+  pte_t *l1 = (pte_t *)pv_mfn_to_virt(pte_mfn(*pv_l2e(va)));
+  return &l1[(va >> 12) & (PTES_PER_PAGE - 1)];
+}
 int pv_strcmp(const char *a, const char *b);
 void *pv_memset(void *p, int c, unsigned n);
 

@@ -27,6 +27,8 @@ import { MachToPhys } from "../hv/m2p.ts";
 import { HypervisorArea } from "../hv/hv-area.ts";
 import { PhysMem } from "../hv/phys.ts";
 import { buildHypercallPage } from "../hv/hypercall-page.ts";
+import { PageInfo, PGT } from "../hv/page-info.ts";
+import { DirectPaging } from "../hv/mm/validate.ts";
 import { BadImageError } from "./errors.ts";
 import type { PvKernel } from "./xen-kernel.ts";
 import type { PvLayout } from "./xen-layout.ts";
@@ -118,6 +120,8 @@ export interface PvMachine {
   frames: MachineFrames;
   m2p: MachToPhys;
   layout: PvLayout;
+  /** Xen's page_info for every machine frame */
+  pages: PageInfo;
 }
 
 /**
@@ -135,7 +139,7 @@ export function createPvMachine(layout: PvLayout, ramBytes: number, seed = DEFAU
   const mem = new PhysMem(machine);
   const frames = new MachineFrames(ramBytes / PAGE_SIZE, seed);
   const m2p = new MachToPhys(mem, frames, layout.l1Span);
-  return { machine, mem, frames, m2p, layout };
+  return { machine, mem, frames, m2p, layout, pages: new PageInfo(frames) };
 }
 
 export interface PvBuildOptions {
@@ -165,6 +169,8 @@ export interface PvDomain {
   /** the L3 (PAE) or L2 (classic) the vCPU starts on */
   topTableMfn: Mfn;
   hvArea: HypervisorArea;
+  /** the validator the domain's page tables were typed with (top table pinned) */
+  paging: DirectPaging;
   vcpu: PvVcpuState;
 }
 
@@ -182,7 +188,7 @@ export function buildPvDomain(pm: PvMachine, kernel: PvKernel, opts: PvBuildOpti
   const got = frames.allocMany(domid, nrPages);
   if (!got) throw new DomainMemoryError(`the machine has ${frames.freeCount} free frames, the domain needs ${nrPages}`);
   const p2m = Uint32Array.from(got);
-  got.forEach((f, pfn) => { mem.zeroFrame(f); m2p.set(f, pfn as Gpfn); });
+  got.forEach((f, pfn) => { mem.zeroFrame(f); m2p.set(f, pfn as Gpfn); pm.pages.assign(f); });
   const pfnMfn = (pfn: number): Mfn => {
     if (pfn < 0 || pfn >= nrPages) throw new Error(`pseudo-physical frame ${pfn} is outside the domain (${nrPages} pages)`);
     return p2m[pfn] as Mfn;
@@ -208,6 +214,7 @@ export function buildPvDomain(pm: PvMachine, kernel: PvKernel, opts: PvBuildOpti
   // shared_info: zeroed, every vCPU's events masked (libxc shared_info_x86_32).
   const sharedInfoMfn = frames.allocXenHeap(domid);
   mem.zeroFrame(sharedInfoMfn);
+  pm.pages.share(sharedInfoMfn); // share_xen_page_with_guest(SHARE_rw)
   for (let v = 0; v < XEN_LEGACY_MAX_VCPUS; v++) {
     const at = mfnToMa(sharedInfoMfn) + SHARED_INFO.vcpu_info + v * VCPU_INFO.size + VCPU_INFO.evtchn_upcall_mask;
     mem.write(at as Ma, Uint8Array.of(1));
@@ -218,6 +225,12 @@ export function buildPvDomain(pm: PvMachine, kernel: PvKernel, opts: PvBuildOpti
   const topTableMfn = buildInitialPageTables(mem, hvArea, {
     layout, virtBase: virt.virtBase, mappedEnd: virt.mappedEnd, ptPfn: virt.pageTables.pfn, ptFrames: virt.pageTables.pages, p2m: pfnMfn,
   });
+
+  // libxc pins the top-level table (MMUEXT_PIN_L3_TABLE / _L2_TABLE): this types and validates
+  // every table under it; the vCPU's CR3 takes its own reference when the domain starts.
+  const paging = new DirectPaging(pm.machine, pm.pages, layout.pae, layout.hvStart, hvArea);
+  const pinned = pm.pages.pin(topTableMfn, domid, layout.pae ? PGT.l3 : PGT.l2);
+  if (pinned !== 0) throw new Error(`the builder's page tables do not validate (${pinned})`);
 
   const storeMfn = pfnMfn(virt.xenstore.pfn), consoleMfn = pfnMfn(virt.console.pfn);
   const startInfo: StartInfo = {
@@ -233,7 +246,7 @@ export function buildPvDomain(pm: PvMachine, kernel: PvKernel, opts: PvBuildOpti
   });
   return {
     domid, kernel, layout, nrPages, p2m, virt, startInfo, sharedInfoMfn, consoleMfn, storeMfn,
-    consoleEvtchn: CONSOLE_EVTCHN, storeEvtchn: STORE_EVTCHN, topTableMfn, hvArea, vcpu,
+    consoleEvtchn: CONSOLE_EVTCHN, storeEvtchn: STORE_EVTCHN, topTableMfn, hvArea, paging, vcpu,
   };
 }
 

@@ -3,10 +3,8 @@
 // their back ends and the boot stack as the ring-1 stack for bounces until stack_switch
 // (XEN-PV-ABI.md §1). runDomain (src/hv/hypervisor.ts) then runs it.
 import { Domain } from "../hv/domain.ts";
-import { PageInfo } from "../hv/page-info.ts";
 import type { PvDomain, PvMachine } from "./xen-domain.ts";
 import type { RunResult } from "../hv/hypervisor.ts";
-import type { Mfn } from "../hv/addr.ts";
 
 export interface StartOptions {
   /** where console output goes (default: stdout) */
@@ -14,9 +12,8 @@ export interface StartOptions {
 }
 
 export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions = {}): Domain {
-  // page_info for every frame; each of the domain's frames holds its allocation reference.
-  const pageInfo = new PageInfo(pm.frames);
-  for (const f of built.p2m) pageInfo.assign(f as Mfn);
+  // page_info for every frame (the builder assigned the domain's frames and typed its tables)
+  const pageInfo = pm.pages;
   const d = new Domain(pm.machine, {
     layout: built.layout.name,
     domid: built.domid,
@@ -25,6 +22,8 @@ export function startPvDomain(pm: PvMachine, built: PvDomain, opts: StartOptions
     console: { mfn: built.consoleMfn, evtchn: built.consoleEvtchn },
     storeEvtchn: built.storeEvtchn,
     hvArea: built.hvArea,
+    paging: built.paging,
+    m2p: pm.m2p,
     allocFrame: () => pm.frames.allocXenHeap(built.domid),
     output: opts.output,
     machineMemory: { frames: pm.frames, m2p: pm.m2p, pageInfo },

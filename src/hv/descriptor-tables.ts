@@ -5,11 +5,13 @@
 // selector lookup the bounce and iret paths use to load CS/SS. The guest's segments end where the
 // read-only M2P ends (Domain.segmentEnd): the hypervisor's GDT mapping lies above.
 //
-// NOT implemented here (issue 5, page types): Xen takes a "segment descriptor page" type reference
-// on each GDT frame, so the guest can no longer map it writable; this code only checks that the
-// frames belong to the domain. LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
+// Each GDT frame holds a descriptor-page type reference while installed (src/hv/mm/seg-desc.ts):
+// the guest cannot map it writable, and taking the reference checks every descriptor in it.
+// LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
+import { type Mfn } from "./addr.ts";
+import { PGT } from "./page-info.ts";
 
 
 const SEG_P = 1 << 15, SEG_S = 1 << 12, SEG_DPL = 3 << 13, SEG_TYPE = 0xf00, SEG_L = 1 << 21, SEG_G = 1 << 23;
@@ -87,6 +89,31 @@ export function flatSegment(d: Domain, sel: number): Segment | null {
   return attr === undefined ? null : { sel, base: 0, limit: d.segmentEnd - 1, attr };
 }
 
+/**
+ * The raw descriptor (low word, high word) `sel` names, as Xen reads it through its per-domain GDT
+ * and LDT mappings (gdt_ldt_desc_ptr): the guest's GDT below its entry count, Xen's flat
+ * descriptors in the reserved page, the guest's LDT below its entry count. Null for a selector
+ * whose slot Xen could not read (past the guest's GDT, or an LDT entry past the LDT).
+ */
+export function readDescriptor(d: Domain, sel: number): [number, number] | null {
+  const index = (sel & 0xffff) >>> 3;
+  if (sel & 4) return ldtEntry(d, index);
+  if (index >= FIRST_RESERVED_GDT_ENTRY) {
+    // Xen's own flat descriptors; the rest of its reserved page holds nothing a selector can use.
+    const flat = Object.keys(FLAT_ATTR).map(Number).find((k) => (k & 0xfff8) === (sel & 0xfff8));
+    if (flat === undefined) return [0, 0];
+    const attr = FLAT_ATTR[flat];
+    const raw = (d.segmentEnd >>> 12) - 1;
+    return [raw & 0xffff, ((attr << 8) | (raw & 0xf0000)) >>> 0];
+  }
+  return guestGdtEntry(d, index);
+}
+
+/** The guest's LDT entry `index` (none until SET_LDT exists: see docs/HYPERVISOR.md). */
+function ldtEntry(_d: Domain, _index: number): [number, number] | null {
+  return null;
+}
+
 /** Read GDT entry `index` of the guest's own GDT (set_gdt frames), or null past its end. */
 function guestGdtEntry(d: Domain, index: number): [number, number] | null {
   const v = d.vcpu;
@@ -135,20 +162,19 @@ export function setGdt(d: Domain, frameList: number, entries: number): number {
   if (entries > FIRST_RESERVED_GDT_ENTRY) return -ERRNO.EINVAL;
   const nrFrames = Math.ceil(entries / 512);
   const frames = d.mem.readU32s(frameList, nrFrames); // GuestFault → -EFAULT
-  // Every frame must be the domain's, and every descriptor in it valid (validate_segdesc_page
-  // checks all 512, rewriting in place). Nothing is changed unless all frames pass.
-  const rewritten: [number, number, number][] = [];
-  for (const mfn of frames) {
-    if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
-    for (let i = 0; i < 512; i++) {
-      const at = d.ramBase + mfn * 4096 + i * 8;
-      const a = d.machine.core.dv.getUint32(at, true), b = d.machine.core.dv.getUint32(at + 4, true);
-      const ok = checkDescriptor(d, a, b);
-      if (!ok) return -ERRNO.EINVAL;
-      if (ok[0] !== a || ok[1] !== b) rewritten.push([mfn * 4096 + i * 8, ok[0], ok[1]]);
+  // pv_set_gdt: every frame must be the domain's and take the descriptor-page type — refused
+  // while it is mapped writable, or a page table; validated on the way in (every descriptor
+  // checked, rewritten in place: alloc_segdesc_page). Nothing changes unless all frames do.
+  const pages = d.paging.pages;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i] as Mfn;
+    if (f >= pages.frameCount || pages.getPageAndType(f, d.domid, PGT.seg_desc) !== 0) {
+      for (let j = 0; j < i; j++) pages.putPageAndType(frames[j] as Mfn);
+      return -ERRNO.EINVAL;
     }
   }
-  for (const [ma, a, b] of rewritten) d.writeMachineU64(ma, a, b);
+  // pv_destroy_gdt: the old frames' references go.
+  for (const f of d.vcpu.gdtFrames) pages.putPageAndType(f as Mfn);
   // Map the frames where the core's GDTR looks (the per-domain area); unmap the old ones.
   for (let page = 0; page < FIRST_RESERVED_GDT_ENTRY / 512; page++) d.hvArea?.mapGdtFrame(page, frames[page]);
   d.vcpu.gdtFrames = frames;
@@ -163,9 +189,17 @@ export function updateDescriptor(d: Domain, maLo: number, maHi: number, lo: numb
   if ((maLo & 7) !== 0 || maHi !== 0) return -ERRNO.EINVAL;
   const ok = checkDescriptor(d, lo, hi);
   if (!ok) return -ERRNO.EINVAL;
-  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn.
-  const mfn = (maLo >>> 12);
-  if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn. The frame
+  // must be the domain's and either a descriptor page or able to take a writable type (not a
+  // page table): do_update_descriptor.
+  const mfn = (maLo >>> 12) as Mfn, pages = d.paging.pages;
+  if (mfn >= pages.frameCount || !pages.getPage(mfn, d.domid)) return -ERRNO.EINVAL;
+  const type = pages.typeOf(mfn) === PGT.seg_desc ? PGT.seg_desc : PGT.writable;
+  if (pages.getPageType(mfn, type) !== 0) {
+    pages.putPage(mfn);
+    return -ERRNO.EINVAL;
+  }
   d.writeMachineU64(maLo >>> 0, ok[0], ok[1]);
+  pages.putPageAndType(mfn);
   return 0;
 }

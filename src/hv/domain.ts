@@ -14,10 +14,15 @@ import { VirtualClock } from "./time.ts";
 import { ConsoleBackend } from "./console.ts";
 import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
+import { Preemption } from "./continuation.ts";
 import { DirectTrap } from "./direct-trap.ts";
-import type { MachineFrames } from "./frames.ts";
+import { DOMID_XEN } from "./abi.ts";
+import { type Mfn, hex } from "./addr.ts";
+import { MachineFrames } from "./frames.ts";
 import type { MachToPhys } from "./m2p.ts";
-import type { PageInfo } from "./page-info.ts";
+import { PageInfo, PGT } from "./page-info.ts";
+import { DirectPaging } from "./mm/validate.ts";
+import { checkDescriptor } from "./descriptor-tables.ts";
 
 export type Layout = "pae" | "classic";
 
@@ -48,6 +53,9 @@ export class Vcpu {
   cr2 = 0;
   gdtFrames: number[] = [];
   gdtEntries = 0;
+  /** MMUEXT_SET_LDT: the LDT's linear address and entry count (0: no LDT) */
+  ldtBase = 0;
+  ldtEntries = 0;
   /** set_timer_op deadline in virtual nanoseconds, or null */
   timerDeadline: bigint | null = null;
   /** SCHEDOP_block: waiting for any event; SCHEDOP_poll: waiting for one of these ports */
@@ -90,6 +98,14 @@ export interface DomainConfig {
   hvStart?: number;
   /** the builder's hypervisor area (without it, set_gdt and NEW_BASEPTR touch no mappings) */
   hvArea?: HypervisorAreaHooks;
+  /**
+   * The machine's page_info with the domain's frames typed by the builder (top table pinned).
+   * Without it (a hand-built test domain) the domain makes its own over the machine's RAM,
+   * owning `mfns` and shared_info, and validates the tables CR3 points at.
+   */
+  paging?: DirectPaging;
+  /** the machine's M2P table (MMU_MACHPHYS_UPDATE), if it has one */
+  m2p?: MachToPhys;
   /** the machine's frame allocator, M2P table and page_info (without them memory_op is -ENOSYS) */
   machineMemory?: MachineMemory;
 }
@@ -129,6 +145,8 @@ export class Domain {
   readonly console?: ConsoleBackend;
   readonly stats = new Stats();
   readonly grants: GrantTable;
+  /** hypercall preemption and continuations (continuation.ts) */
+  readonly preempt = new Preemption();
   /** the int $0x80 fast path, when the builder's hypervisor area allows it */
   directTrap?: DirectTrap;
   readonly ramBase = L.RAM_BASE;
@@ -137,6 +155,13 @@ export class Domain {
   vmAssist = 0;
   /** set when the domain has ended */
   end: DomainEnd | null = null;
+  /** direct paging: page_info of every machine frame and the page-table validator (src/hv/mm) */
+  readonly paging: DirectPaging;
+  readonly m2p?: MachToPhys;
+  /** the frame CR3 holds a type reference on (Xen: v->arch.guest_table) */
+  baseMfn: Mfn;
+  /** the hypervisor's log (Xen's gdprintk): refused updates, unimplemented requests */
+  readonly hvLog: string[] = [];
   private readonly owned: Set<number>;
   readonly output: (text: string) => void;
 
@@ -150,6 +175,11 @@ export class Domain {
     this.owned = new Set(cfg.mfns);
     this.owned.add(cfg.sharedInfoMfn);
     this.sharedInfoMa = cfg.sharedInfoMfn * 4096;
+    this.m2p = cfg.m2p;
+    this.paging = cfg.paging ?? this.ownPaging(cfg);
+    this.paging.log = (msg) => this.logHv(msg);
+    this.paging.checkDescriptor = (a, b) => checkDescriptor(this, a, b);
+    this.stats.mm = { paging: this.paging.stats, pages: this.paging.pages.stats };
     this.mem = new GuestMemory(machine, this.hvStart);
     this.output = cfg.output ?? ((t) => process.stdout.write(t));
     this.events = new EventChannels(this);
@@ -167,7 +197,28 @@ export class Domain {
     // The vCPU starts with events masked (XEN-PV-ABI.md §1: shared_info).
     this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, 1);
     this.directTrap = DirectTrap.setup(this, cfg.allocFrame);
+    // arch_set_info_guest: CR3 holds a type reference on the top-level table (validating it)
+    this.baseMfn = (machine.field(L.S_CR3) >>> 12) as Mfn;
+    const rc = this.paging.getPageAndTypeFromMfn(this.baseMfn, this.rootType, this.domid);
+    if (rc) throw new Error(`domain ${this.domid}: the top-level table ${hex(this.baseMfn)} does not validate (${rc}): ${this.hvLog.join("; ")}`);
   }
+
+  /** The page type of a top-level table: L3 (PAE) or L2 (classic). */
+  get rootType(): number { return this.layout === "pae" ? PGT.l3 : PGT.l2; }
+
+  /** A hand-built domain's page_info: its frames claimed from a pool over the machine's RAM. */
+  private ownPaging(cfg: DomainConfig): DirectPaging {
+    const frames = new MachineFrames(this.machine.ramBytes / 4096);
+    const pages = new PageInfo(frames);
+    const mfns = [...this.owned].filter((f) => f !== cfg.sharedInfoMfn);
+    frames.setMax(this.domid, mfns.length);
+    for (const f of mfns) { frames.claim(f as Mfn, this.domid); pages.assign(f as Mfn); }
+    frames.claim(cfg.sharedInfoMfn as Mfn, this.domid, true);
+    pages.share(cfg.sharedInfoMfn as Mfn);
+    return new DirectPaging(this.machine, pages, this.layout === "pae", this.hvStart, this.hvArea);
+  }
+
+  logHv(msg: string): void { this.hvLog.push(msg); }
 
   /** stack_switch: the ring-1 stack for exceptions and direct traps from ring 3 */
   setKernelStack(ss: number, sp: number): void {
@@ -183,6 +234,13 @@ export class Domain {
   /** A Xen-heap frame: zeroed; shared with the guest (it may map it, e.g. the grant table) or not. */
   adoptXenFrame(mfn: number, shared = true): void {
     this.machine.writePhys(mfn * 4096, new Uint8Array(4096));
+    // share_xen_page_with_guest: a frame the guest may map writable (page_info: writable, pinned
+    // by the hypervisor); an unshared one is the hypervisor's (DOMID_XEN to page_info)
+    const f = (mfn >>> 0) as Mfn, pages = this.paging.pages;
+    if (f < pages.frameCount && pages.refCount(f) === 0) {
+      if (pages.frames.isFree(f)) pages.frames.claim(f, shared ? this.domid : DOMID_XEN, true);
+      if (shared) pages.share(f);
+    }
     if (shared) this.owned.add(mfn >>> 0);
   }
 

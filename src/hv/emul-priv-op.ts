@@ -24,7 +24,7 @@ import type { Domain } from "./domain.ts";
 import { L } from "../core/layout.gen.ts";
 import { GuestFault } from "./guest-memory.ts";
 import { cpuid } from "./cpuid.ts";
-import { newBaseptr } from "./mm.ts";
+import { newBaseptr } from "./mm/new-baseptr.ts";
 import { ioplOk, guestIoOkay, guestIoRead, guestIoWrite } from "./io-ports.ts";
 import { readMsr, writeMsr } from "./msr.ts";
 

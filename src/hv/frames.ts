@@ -175,6 +175,25 @@ export class MachineFrames {
     throw new FrameError(`no ${n} free contiguous machine frames aligned to ${align} frames`);
   }
 
+  /**
+   * Take one particular free frame out of the pool (a hand-built machine whose frames are placed
+   * by its author, not by the shuffle): for `owner`, counted against its maximum unless xen-heap.
+   */
+  claim(f: Mfn, owner: number, xenHeap = false): void {
+    this.check(f);
+    if (this.owners[f] !== OWNER_FREE) throw new FrameError(`machine frame ${hex(f)} is not free`);
+    if (!xenHeap) {
+      const a = this.accounts.get(owner);
+      if (!a) throw new FrameError(`domain ${owner} has no allocation account (setMax first)`);
+      if (a.current >= a.max) throw new FrameError(`domain ${owner} is at its maximum allocation`);
+      a.current++;
+    }
+    const at = this.pool.subarray(0, this.poolTop).indexOf(f);
+    this.pool.copyWithin(at, at + 1, this.poolTop--);
+    this.owners[f] = owner;
+    this.flags[f] = xenHeap ? F_XEN_HEAP : 0;
+  }
+
   /** Drop the run [start, start + n) from the pool, keeping the pool's order otherwise. */
   private dropFromPool(start: number, n: number): void {
     let w = 0;

@@ -9,13 +9,16 @@ import { setTrapTable } from "./traps.ts";
 import { setGdt, updateDescriptor } from "./descriptor-tables.ts";
 import { stackSwitch, setCallbacks, callbackOp, fpuTaskswitch } from "./callbacks.ts";
 import { iret } from "./iret.ts";
-import { updateVaMapping, mmuextOp } from "./mm.ts";
+import { updateVaMapping } from "./mm/update-va-mapping.ts";
+import { mmuextOp } from "./mm/mmuext-op.ts";
+import { mmuUpdate } from "./mm/mmu-update.ts";
 import { schedOp } from "./sched.ts";
 import { memoryOp } from "./memory-op.ts";
 import { consoleIo } from "./console.ts";
 import { xenVersion } from "./xen-version.ts";
 import { readDr, writeDr } from "./emul-priv-op.ts";
 import { vcpuOp } from "./vcpu-op.ts";
+import { createContinuation } from "./continuation.ts";
 import { setIopl, setIobitmap } from "./io-ports.ts";
 
 /** A handler returns the result, or undefined when the domain died during the call. */
@@ -54,16 +57,34 @@ function getDebugreg(d: Domain, reg: number): number {
   return v === null ? -ERRNO.EINVAL : v;
 }
 
-/** HYPERVISOR_multicall(entries, n): each entry {op, result, args[6]} runs; results written back. */
+/**
+ * HYPERVISOR_multicall(entries, n) (Xen common/multicall.c): each entry {op, result, args[6]} runs
+ * and its result is written back; a nested multicall is -EINVAL; an iret ends the batch. Between
+ * entries the batch may be preempted (continued at the next entry); a sub-call that creates a
+ * continuation has its entry's arguments rewritten and the multicall continues at that entry.
+ */
 function multicall(d: Domain, list: number, n: number): number {
-  for (let i = 0; i < n >>> 0; i++) {
+  const p = d.preempt;
+  n >>>= 0;
+  for (let i = 0; i < n; i++) {
     const at = (list + i * MULTICALL_ENTRY.size) >>> 0;
+    if (p.check(i)) return createContinuation(d, H.multicall, [at, n - i]);
     const w = d.mem.readU32s(at, 8);
     const op = w[0];
-    // A multicall does not nest; an iret ends the batch (it changes the guest's registers).
-    const r = op === H.multicall ? -ERRNO.EINVAL : dispatch(d, op, w.slice(2));
+    let r: number | undefined;
+    const sub: { args: number[] | null } = { args: null };
+    if (op === H.multicall) r = -ERRNO.EINVAL;
+    else {
+      p.multicall = sub;
+      try { r = dispatch(d, op, w.slice(2)); } finally { p.multicall = null; }
+    }
     if (r === undefined || d.end) return 0;
     d.mem.writeU32(at + MULTICALL_ENTRY.result, r);
+    if (sub.args) {
+      // Copy the sub-call's continuation into its entry; the multicall resumes there.
+      d.mem.writeU32s(at + MULTICALL_ENTRY.args, [...sub.args, ...w.slice(2 + sub.args.length)]);
+      return createContinuation(d, H.multicall, [at, n - i]);
+    }
     if (op === H.iret) return r;
   }
   return 0;
@@ -71,6 +92,7 @@ function multicall(d: Domain, list: number, n: number): number {
 
 const TABLE = new Map<number, Handler>([
   [H.set_trap_table, (d, a) => setTrapTable(d, a[0])],
+  [H.mmu_update, (d, a) => mmuUpdate(d, a[0], a[1], a[2], a[3])],
   [H.set_gdt, (d, a) => setGdt(d, a[0], a[1])],
   [H.stack_switch, (d, a) => stackSwitch(d, a[0], a[1])],
   [H.set_callbacks, (d, a) => setCallbacks(d, a[0], a[1], a[2], a[3])],
@@ -98,6 +120,7 @@ const TABLE = new Map<number, Handler>([
 /** A hypercall from the guest: counted as a hypervisor entry, then run. */
 export function call(d: Domain, nr: number, args: number[]): number | undefined {
   d.stats.countHypercall(nr);
+  d.preempt.start();
   return dispatch(d, nr, args);
 }
 

@@ -30,7 +30,13 @@
 //       n == 0 may become another)
 //
 //   get_page_type(U) with U ≠ T and n > 0 fails: a frame cannot be an L1 and writable at once,
-//   nor an L2 and an L1 (Xen: "Bad type"). Writable and descriptor types need no validation.
+//   nor an L2 and an L1 (Xen: "Bad type"). Writable needs no validation; a descriptor page is
+//   validated (every descriptor checked) but keeps its validated flag at n == 0, as only page
+//   tables hold references to drop. A type change (at n == 0) flushes the TLB first (Xen's
+//   tlbflush_timestamp filter, here unconditional): no stale writable translation survives a
+//   frame becoming a page table.
+//   PAE: an L2 referenced from L3 slot 3 carries Xen's mappings (PGT_pae_xen_l2): a flag on the
+//   L2 type, part of the type for the "same type?" test, so that L2 cannot also sit in slots 0-2.
 //   pin(T): get_page_and_type(T) + the pinned flag; unpin drops both. A pinned frame keeps its
 //   type (n ≥ 1) whoever else lets go; a frame is freed only unpinned with general count 0.
 import { ERRNO } from "./abi.ts";
@@ -40,6 +46,8 @@ import { type MachineFrames, OWNER_FREE } from "./frames.ts";
 /** Page types (Xen PGT_*). L4 exists in the numbering only: 32-bit guests have none. */
 export const PGT = { none: 0, l1: 1, l2: 2, l3: 3, l4: 4, seg_desc: 5, writable: 7 } as const;
 export type PageType = (typeof PGT)[keyof typeof PGT];
+/** Xen's PGT_pae_xen_l2, or-ed into PGT.l2: the L2 behind PAE L3 slot 3, holding Xen's slots. */
+export const PGT_PAE_XEN_L2 = 0x10;
 const TYPE_NAMES: Record<number, string> = { 0: "none", 1: "L1", 2: "L2", 3: "L3", 4: "L4", 5: "descriptor", 7: "writable" };
 export const typeName = (t: number): string => TYPE_NAMES[t] ?? `type ${t}`;
 const isPageTable = (t: number) => t >= PGT.l1 && t <= PGT.l4;
@@ -50,8 +58,11 @@ const isPageTable = (t: number) => t >= PGT.l1 && t <= PGT.l4;
  * returning an errno when one fails; `devalidate` drops them when the last type reference goes.
  */
 export interface PageTableHooks {
-  validate(f: Mfn, type: PageType): number;
-  devalidate(f: Mfn, type: PageType): void;
+  /** `type` may carry PGT_PAE_XEN_L2 */
+  validate(f: Mfn, type: number): number;
+  devalidate(f: Mfn, type: number): void;
+  /** a frame changes type: drop every cached translation (Xen flushes the dirty CPUs' TLBs) */
+  typeChanging?(f: Mfn): void;
 }
 
 const noHooks: PageTableHooks = {
@@ -63,6 +74,7 @@ export class PageInfoError extends Error {}
 
 export class PageInfo {
   private readonly count: Uint32Array;
+  /** PGT_* | PGT_PAE_XEN_L2 */
   private readonly type: Uint8Array;
   private readonly typeCount: Uint32Array;
   private readonly validated: Uint8Array;
@@ -71,7 +83,7 @@ export class PageInfo {
   /** counters for --stats */
   readonly stats = { typeChanges: 0, validations: 0, validationFailures: 0, pins: 0, unpins: 0, freed: 0 };
 
-  constructor(private readonly frames: MachineFrames, public hooks: PageTableHooks = noHooks) {
+  constructor(readonly frames: MachineFrames, public hooks: PageTableHooks = noHooks) {
     const n = frames.count;
     this.count = new Uint32Array(n);
     this.type = new Uint8Array(n);
@@ -81,9 +93,13 @@ export class PageInfo {
     this.allocated = new Uint8Array(n);
   }
 
+  /** machine frames the table covers (mfn_valid: f < frameCount) */
+  get frameCount(): number { return this.frames.count; }
   owner(f: Mfn): number { return this.frames.owner(f); }
   refCount(f: Mfn): number { this.check(f); return this.count[f]; }
-  typeOf(f: Mfn): PageType { this.check(f); return this.type[f] as PageType; }
+  typeOf(f: Mfn): PageType { this.check(f); return (this.type[f] & 7) as PageType; }
+  /** the type with the PGT_PAE_XEN_L2 flag */
+  typeInfo(f: Mfn): number { this.check(f); return this.type[f]; }
   typeCountOf(f: Mfn): number { this.check(f); return this.typeCount[f]; }
   isValidated(f: Mfn): boolean { this.check(f); return this.validated[f] !== 0; }
   isPinned(f: Mfn): boolean { this.check(f); return this.pinned[f] !== 0; }
@@ -105,6 +121,18 @@ export class PageInfo {
     this.pinned[f] = 0;
   }
 
+  /**
+   * share_xen_page_with_guest(SHARE_rw): a xen-heap frame the domain may map writable
+   * (shared_info, grant-table frames): allocated, writable and validated with one type reference
+   * that is never dropped, so it can never become a page table or descriptor page.
+   */
+  share(f: Mfn): void {
+    this.assign(f);
+    this.type[f] = PGT.writable;
+    this.typeCount[f] = 1;
+    this.validated[f] = 1;
+  }
+
   /** get_page: a general reference, only on a frame `domid` owns. */
   getPage(f: Mfn, domid: number): boolean {
     if (f < 0 || f >= this.frames.count) return false;
@@ -124,6 +152,8 @@ export class PageInfo {
       this.validated[f] = 0;
       this.frames.free(f);
       this.stats.freed++;
+      // Xen flushes before a freed frame is handed out again (tlbflush_timestamp)
+      this.hooks.typeChanging?.(f);
     }
   }
 
@@ -131,7 +161,7 @@ export class PageInfo {
    * get_page_type: a type reference of `type` (the caller holds a general one). 0, or -EINVAL
    * for a conflicting type / -errno from validation. Changes type only at type count 0.
    */
-  getPageType(f: Mfn, type: PageType): number {
+  getPageType(f: Mfn, type: number): number {
     this.check(f);
     if (type === PGT.none) throw new PageInfoError("get_page_type(none)");
     if (this.typeCount[f] > 0) {
@@ -139,11 +169,16 @@ export class PageInfo {
       this.typeCount[f]++;
       return 0;
     }
-    if (this.type[f] !== type) this.stats.typeChanges++;
+    if ((this.type[f] & 7) !== (type & 7)) {
+      // _get_page_type: a new type starts unvalidated (writable needs no validation)
+      this.stats.typeChanges++;
+      this.hooks.typeChanging?.(f);
+      this.validated[f] = type === PGT.writable ? 1 : 0;
+    }
     this.type[f] = type;
     this.typeCount[f] = 1;
     if (!this.validated[f]) {
-      if (isPageTable(type)) {
+      if (isPageTable(type & 7) || type === PGT.seg_desc) {
         this.stats.validations++;
         // The type is set before validation (count 1, not validated), so a table that refers to
         // itself at another level meets "Bad type", as in Xen.
@@ -172,14 +207,15 @@ export class PageInfo {
   putPageType(f: Mfn): void {
     this.check(f);
     if (this.typeCount[f] === 0) throw new PageInfoError(`put_page_type on frame ${hex(f)} with no type references`);
-    if (--this.typeCount[f] === 0 && isPageTable(this.type[f])) {
-      this.hooks.devalidate(f, this.type[f] as PageType);
+    if (--this.typeCount[f] === 0 && isPageTable(this.type[f] & 7)) {
       this.validated[f] = 0;
+      this.hooks.devalidate(f, this.type[f]);
+      this.type[f] &= ~PGT_PAE_XEN_L2; // free_l2_table drops the flag
     }
   }
 
   /** get_page_and_type: both references, or neither. 0 or -errno. */
-  getPageAndType(f: Mfn, domid: number, type: PageType): number {
+  getPageAndType(f: Mfn, domid: number, type: number): number {
     if (!this.getPage(f, domid)) return -ERRNO.EINVAL;
     const rc = this.getPageType(f, type);
     if (rc !== 0) this.putPage(f);
@@ -202,6 +238,14 @@ export class PageInfo {
     this.pinned[f] = 1;
     this.stats.pins++;
     return 0;
+  }
+
+  /** The pinned flag on a frame whose pin references the caller already took (do_mmuext_op). */
+  markPinned(f: Mfn): void {
+    this.check(f);
+    if (this.pinned[f]) throw new PageInfoError(`frame ${hex(f)} is already pinned`);
+    this.pinned[f] = 1;
+    this.stats.pins++;
   }
 
   /** MMUEXT_UNPIN_TABLE: 0, or -EINVAL when not the domain's or not pinned. */

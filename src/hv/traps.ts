@@ -8,7 +8,8 @@
 //    the CPU raises #GP((n<<3)|2) and do_general_protection decides): delivered as a trap when the
 //    guest registered vector n with DPL >= the caller's ring (ring 1 counts as 1), otherwise the
 //    guest gets #GP((n<<3)|2) at the `int`.
-//  - #PF: CR2 goes to vcpu_info.arch.cr2 and the guest-visible CR2; the error code's U/S bit says
+//  - #PF: a kernel store to one of its L1 tables under writable_pagetables is emulated (ptwr.ts);
+//    otherwise CR2 goes to vcpu_info.arch.cr2 and the guest-visible CR2; the error code's U/S bit says
 //    whether the guest was in user mode (ring 3).
 //  - #GP(0) may be a privileged instruction Xen emulates (emul-priv-op.ts); #UD may be the
 //    forced-emulation prefix (cpuid.ts).
@@ -18,6 +19,8 @@ import { L } from "../core/layout.gen.ts";
 import { SHARED_INFO, TRAP_INFO, VCPU_INFO } from "./abi.ts";
 import { bounce } from "./bounce.ts";
 import { emulatePrivilegedOp, emulateForcedPrefix, syncTs } from "./emul-priv-op.ts";
+import { ptwrPageFault } from "./ptwr.ts";
+import { emulateGateOp } from "./emul-gate-op.ts";
 
 export const TRAP_DE = 0, TRAP_BP = 3, TRAP_OF = 4, TRAP_UD = 6, TRAP_NM = 7, TRAP_GP = 13, TRAP_PF = 14;
 /** Vectors that push an error code (TRAP_HAVE_EC). */
@@ -75,13 +78,15 @@ export function handleException(d: Domain): void {
     return;
   }
   switch (vector) {
-    case TRAP_GP:
-      if (code === 0) {
-        const r = emulatePrivilegedOp(d);
-        if (r === true) return;
-        if (r !== false) { deliverFault(d, r.vector, r.errorCode, r.cr2); return; }
-      }
+    case TRAP_GP: {
+      // do_general_protection: #GP(0) may be a privileged instruction to emulate; any other
+      // error code without EXT/IDT bits names a selector — a call gate to emulate
+      // (emul-gate-op.ts), which raises the guest's fault itself when it is not one.
+      const r = code === 0 ? emulatePrivilegedOp(d) : (code & 3) === 0 ? emulateGateOp(d, code) : false;
+      if (r === true) return;
+      if (r !== false) { deliverFault(d, r.vector, r.errorCode, r.cr2); return; }
       break;
+    }
     case TRAP_UD:
       if (emulateForcedPrefix(d)) return;
       break;
@@ -90,6 +95,8 @@ export function handleException(d: Domain): void {
       syncTs(d);
       break;
     case TRAP_PF:
+      // a kernel store to one of its L1 tables under writable_pagetables (fixup_page_fault)
+      if (ptwrPageFault(d, m.field(L.S_CR2), code)) return;
       deliverFault(d, TRAP_PF, code, m.field(L.S_CR2));
       return;
   }

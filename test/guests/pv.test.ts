@@ -25,7 +25,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops", "gates", "preempt"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -93,6 +93,24 @@ describe("PV guests", () => {
     expect(r.d.stats.bounces.get(13)).toBe(5);
     expect(r.d.stats.bounces.get(14)).toBe(1);
     expect(r.d.stats.emulated).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(["gates-pae", "gates-classic"])("%s: five gate uses emulated; refused ones bounced as the CPU would fault", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    // lcall, lcall *m, ljmp from ring 1; lcall to ring 1 and the exit gate from ring 3
+    expect(r.d.stats.emulated).toBe(5);
+    expect(Object.fromEntries(r.d.stats.bounces)).toEqual({ 13: 3, 11: 1 });
+  });
+
+  it.each(["preempt-pae", "preempt-classic"])("%s: long batches restarted by continuations, invisibly", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    // 1000 ops at 256 per entry: 4 entries; multicall of 300: 2; multicall with 600 ops inside: 3
+    expect(r.d.stats.hypercalls.get(26)).toBe(4);
+    expect(r.d.stats.hypercalls.get(13)).toBe(5);
+    // continuations created: 3 + 1 + 2 × 2 (a preempted sub-call's, then its multicall's)
+    expect(r.d.preempt.continuations).toBe(3 + 1 + 4);
   });
 
   it.each(["badstack-pae", "badstack-classic"])("%s: a bounce frame that cannot be written kills the domain (exit 1)", (name) => {

@@ -63,20 +63,27 @@ describe("update_descriptor and set_gdt", () => {
   });
 
   it("set_gdt validates every descriptor of its frames and rewrites them in place", () => {
+    // pv_set_gdt: each frame takes the descriptor-page type, refused while it is mapped writable;
+    // validation (every descriptor checked and rewritten) happens as it takes the type.
+    const pfn301 = va(301), tssMfn = mfnOf(301);
     const t = pvDomain(`${PRELUDE}
       movl $0x0000ffff, ${gdtVa + 8}; movl $0x00cf9a00, ${gdtVa + 12}    /* ring-0 code: raised */
+      movl $0x00000067, ${pfn301 + 16}; movl $0x00008900, ${pfn301 + 20}  /* a TSS in the other */
       movl $${gdtMfn}, ${DATA + 0x100}
+      movl $${tssMfn}, ${DATA + 0x108}
       movl $${DATA + 0x100}, %ebx; movl $7169, %ecx; HYPERCALL 2; RESULT 0   /* too many entries */
       movl $0xc0300000, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 1          /* bad list pointer */
       movl $0x10, ${DATA + 0x104}
       movl $${DATA + 0x104}, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 2     /* foreign frame */
+      movl $${DATA + 0x100}, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 5     /* still mapped writable */
+      movl $${gdtVa}, %ebx; movl $${gdtMfn * 4096 + 0x21}, %ecx; xorl %edx, %edx; movl $2, %esi; HYPERCALL 14
+      movl $${pfn301}, %ebx; movl $${tssMfn * 4096 + 0x21}, %ecx; xorl %edx, %edx; movl $2, %esi; HYPERCALL 14
       movl $${DATA + 0x100}, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 3
-      movl $0x00000067, ${gdtVa + 16}; movl $0x00008900, ${gdtVa + 20}     /* now a TSS in it */
-      movl $${DATA + 0x100}, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 4
+      movl $${DATA + 0x108}, %ebx; movl $16, %ecx; HYPERCALL 2; RESULT 4     /* the TSS frame */
       SHUTDOWN 0
     `);
     t.run();
-    expect(t.d.mem.readU32s(DATA, 5)).toEqual([neg(ERRNO.EINVAL), neg(ERRNO.EFAULT), neg(ERRNO.EINVAL), 0, neg(ERRNO.EINVAL)]);
+    expect(t.d.mem.readU32s(DATA, 6)).toEqual([neg(ERRNO.EINVAL), neg(ERRNO.EFAULT), neg(ERRNO.EINVAL), 0, neg(ERRNO.EINVAL), neg(ERRNO.EINVAL)]);
     expect(t.d.mem.readU32s(gdtVa + 8, 2)).toEqual([0x000067ff, 0x00cfba00]);
     expect(t.d.vcpu.gdtFrames).toEqual([gdtMfn]);
     expect(loadSelector(t.d, 0x09, "cs")).toMatchObject({ base: 0, limit: 0xf67fffff });
