@@ -5,9 +5,9 @@
 // selector lookup the bounce and iret paths use to load CS/SS. The guest's segments end where the
 // read-only M2P ends (Domain.segmentEnd): the hypervisor's GDT mapping lies above.
 //
-// NOT implemented here (issue 5, page types): Xen takes a "segment descriptor page" type reference
-// on each GDT frame, so the guest can no longer map it writable; this code only checks that the
-// frames belong to the domain. LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
+// Each GDT frame holds a descriptor-page type reference while installed (src/hv/mm/seg-desc.ts):
+// the guest cannot map it writable, and taking the reference checks every descriptor in it.
+// LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
 import { type Mfn } from "./addr.ts";
@@ -189,9 +189,17 @@ export function updateDescriptor(d: Domain, maLo: number, maHi: number, lo: numb
   if ((maLo & 7) !== 0 || maHi !== 0) return -ERRNO.EINVAL;
   const ok = checkDescriptor(d, lo, hi);
   if (!ok) return -ERRNO.EINVAL;
-  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn.
-  const mfn = (maLo >>> 12);
-  if (!d.ownsMfn(mfn)) return -ERRNO.EINVAL;
+  // Xen takes a guest frame number here (gaddr_to_gfn); for a PV guest gfn == mfn. The frame
+  // must be the domain's and either a descriptor page or able to take a writable type (not a
+  // page table): do_update_descriptor.
+  const mfn = (maLo >>> 12) as Mfn, pages = d.paging.pages;
+  if (mfn >= pages.frameCount || !pages.getPage(mfn, d.domid)) return -ERRNO.EINVAL;
+  const type = pages.typeOf(mfn) === PGT.seg_desc ? PGT.seg_desc : PGT.writable;
+  if (pages.getPageType(mfn, type) !== 0) {
+    pages.putPage(mfn);
+    return -ERRNO.EINVAL;
+  }
   d.writeMachineU64(maLo >>> 0, ok[0], ok[1]);
+  pages.putPageAndType(mfn);
   return 0;
 }

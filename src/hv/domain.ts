@@ -179,6 +179,7 @@ export class Domain {
     this.paging = cfg.paging ?? this.ownPaging(cfg);
     this.paging.log = (msg) => this.logHv(msg);
     this.paging.checkDescriptor = (a, b) => checkDescriptor(this, a, b);
+    this.stats.mm = { paging: this.paging.stats, pages: this.paging.pages.stats };
     this.mem = new GuestMemory(machine, this.hvStart);
     this.output = cfg.output ?? ((t) => process.stdout.write(t));
     this.events = new EventChannels(this);

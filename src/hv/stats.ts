@@ -1,12 +1,33 @@
 // Hypervisor entries as Xen would count them, apart from the emulator's own exits: hypercalls by
 // number, exceptions bounced to the guest by vector, events (ports made pending) and event
 // upcalls delivered, instructions emulated for the guest.
-import { HYPERCALL } from "./abi.ts";
+import { ERRNO, HYPERCALL } from "./abi.ts";
+import type { MmStats } from "./mm/validate.ts";
+import type { PageInfo } from "./page-info.ts";
 
 /** Key of failsafe-callback deliveries in Stats.bounces. */
 export const FAILSAFE_BOUNCE = 256;
 
 const NAMES = new Map<number, string>(Object.entries(HYPERCALL).map(([k, v]) => [v, k]));
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
+
+/** --stats "mm": page-table entries validated, pins, type changes, failures by errno. */
+function mmJson(p: MmStats, pages: PageInfo["stats"]): object {
+  return {
+    entriesValidated: p.entriesValidated,
+    entriesFastPath: p.entriesFastPath,
+    machphysUpdates: p.machphysUpdates,
+    writableFrameUpdates: p.writableUpdates,
+    tableValidations: pages.validations,
+    validationFailures: pages.validationFailures,
+    typeChanges: pages.typeChanges,
+    pins: pages.pins,
+    unpins: pages.unpins,
+    framesFreed: pages.freed,
+    failures: Object.fromEntries([...p.failures].sort((a, b) => a[0] - b[0]).map(([e, n]) => [ERRNO_NAMES.get(e) ?? `errno ${e}`, n])),
+  };
+}
 
 export class Stats {
   hypercalls = new Map<number, number>();
@@ -17,6 +38,8 @@ export class Stats {
   /** frames allocated to the domain by memory_op (balloon in) / given back by it (balloon out) */
   balloonIn = 0;
   balloonOut = 0;
+  /** direct paging's counters (src/hv/mm/validate.ts MmStats, page-info.ts), set by the domain */
+  mm?: { paging: MmStats; pages: PageInfo["stats"] };
   /** guest writes to its page tables emulated under writable_pagetables (ptwr) */
   ptwrEmulations = 0;
 
@@ -43,6 +66,7 @@ export class Stats {
       balloonFramesIn: this.balloonIn,
       balloonFramesOut: this.balloonOut,
       writablePagetableEmulations: this.ptwrEmulations,
+      ...(this.mm ? { mm: mmJson(this.mm.paging, this.mm.pages) } : {}),
     };
   }
 }
