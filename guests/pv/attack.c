@@ -14,6 +14,7 @@
  *   a table entry referencing a frame of the wrong type / level      -EINVAL ("Bad type")
  *   pinning or switching to (NEW_BASEPTR) a frame mapped writable    -EINVAL
  *   set_gdt on a frame mapped writable                               -EINVAL
+ *   update_descriptor into a page table                              -EINVAL
  *   MMU_MACHPHYS_UPDATE / mmu_update on a frame not the domain's     -EINVAL
  * Freeing a pinned frame (decrease_reservation) is allowed: the pin and the allocation reference
  * go, but the frame lives on while any mapping refers to it.
@@ -116,6 +117,8 @@ int main(void) {
   CHECK_EQ(HYPERVISOR_set_gdt(&gro, 16), 0, "set_gdt on it");
   attack("update_va_mapping: the GDT frame mapped writable", uvm(gdt_rw, (uint64_t)gro << 12 | RW_FLAGS), -XEN_EBUSY);
   CHECK(pte_mfn(*pv_l1e((unsigned long)gdt_rw)) == g, "gdt_rw still maps its own frame");
+  attack("update_descriptor into an L1 page table", HYPERVISOR_update_descriptor(pv_entry_ma(ve), 0x00cf92000000ffffULL), -XEN_EINVAL);
+  CHECK(*ve == v0, "victim's entry unchanged");
 
   /* ---- freeing a pinned page table ---- */
   unsigned long pt = pv_virt_to_mfn(pt_page);

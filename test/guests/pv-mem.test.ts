@@ -82,6 +82,7 @@ const ATTACKS: [string, number][] = [
   ["MMUEXT_UNPIN_TABLE of a frame not pinned", EINVAL],
   ["set_gdt on a frame still mapped writable", EINVAL],
   ["update_va_mapping: the GDT frame mapped writable", EBUSY],
+  ["update_descriptor into an L1 page table", EINVAL],
   ["update_va_mapping: the pinned L1 mapped writable", EBUSY],
   ["decrease_reservation of the pinned L1 (extents done)", 1],
 ];
