@@ -13,14 +13,14 @@
 // Everything else returns false with nothing changed, and the exception exits to the host as
 // before: hypercalls other than iret, #GP (an instruction or call gate the host may emulate; the
 // #GP of a refused `int n` is bounced here), a #PF that may be a page-table store the host
-// emulates (writable_pagetables), a #UD that may be the forced-emulation prefix, #NM
+// emulates (writable_pagetables) or lies in the hypervisor's area (LDT window), a #UD that may be the forced-emulation prefix, #NM
 // (virtual CR0.TS), no handler, a selector or stack that does not load, a frame that cannot be
 // written (the host kills the domain), and a bounce after which an event upcall is due (the host
 // delivers it on its way back to the guest).
 import {
   RAM_BASE, S_EXC_VECTOR, S_EXC_CODE, S_EXC_HAS_CODE, S_EXC_KIND, S_EIP, S_INSTR_EIP, S_GPR, S_CR2,
   S_CPL, S_PV_FLAGS, S_PV_VM_ASSIST, S_PV_IOPL, S_PV_KERNEL_SS, S_PV_KERNEL_SP, S_PV_CR2,
-  S_PV_UPCALL_PENDING_MA, S_PV_UPCALL_MASK_MA, S_PV_ARCH_CR2_MA, S_PV_BOUNCED,
+  S_PV_UPCALL_PENDING_MA, S_PV_UPCALL_MASK_MA, S_PV_ARCH_CR2_MA, S_PV_BOUNCED, S_PV_HV_START,
   PV_TRAP_TABLE_BASE, PV_BOUNCE_COUNTS_BASE, SR_CS, SR_SS, R_EAX, R_ESP,
 } from "../layout";
 import { KIND_SOFT, KIND_EXTERNAL, BP, OFV, UD, NM, GP, PF, vectorHasErrorCode } from "../priv/exception";
@@ -77,6 +77,9 @@ export function pvException(): bool {
   if (v == NM) return false;
   if (v == UD && mayBeForcedPrefix()) return false;
   if (v == PF) {
+    // A fault in the hypervisor's area (the LDT window, mapped on first use: src/hv/ldt.ts) is
+    // the host's to handle.
+    if (load<u32>(S_CR2) >= load<u32>(S_PV_HV_START)) return false;
     // A kernel store to a read-only page under writable_pagetables may be one the host emulates
     // (src/hv/ptwr.ts: ring 1; write, present, not reserved-bit, not fetch).
     if ((load<u32>(S_PV_VM_ASSIST) & (1 << VMASST_WRITABLE_PAGETABLES)) != 0 && cpl != 3 &&

@@ -2,8 +2,8 @@
 // loadSelector does it (the checks the CPU makes when Xen's IRET to the guest loads CS and SS,
 // SDM Vol. 3, 5.6-5.8): a guest GDT entry below PV_GDT_ENTRIES read from its set_gdt frame, or
 // one of Xen's flat selectors (the reserved GDT entries from 0x1c00). An LDT selector is left to
-// the host (it returns false: the host then does the whole bounce or iret, LDT included). The descriptor's accessed bit is not written, as the host
-// does not write it.
+// the host (false: the host then does the whole bounce or iret). The descriptor's accessed bit
+// is not written, as the host does not write it.
 import { RAM_BASE, S_PV_GDT_ENTRIES, S_PV_GDT_MFN, S_PV_SEG_END } from "../layout";
 import { inRam } from "../mmu/phys";
 import { descBase, descLimit } from "../priv/descriptor";
