@@ -13,7 +13,7 @@ import {
 } from "../layout";
 import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL, KIND_SOFT } from "../priv/exception";
 import { deliverPending, deliverDirect } from "../priv/interrupt";
-import { translate, translateFetch } from "../mmu/access";
+import { translate, translateFetch, fetchHitsPage } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
 import { dispatch } from "./dispatch";
@@ -109,6 +109,21 @@ function findBlock(): usize {
 }
 
 /**
+ * Block `b`, found at linear address `lin` in MODE `mode`, ran all its records and branched back
+ * to its own start: what findBlock would return now, without the lookup — `b` while CS (base,
+ * limit), MODE, the code page's generation and the fetch's TLB entry are unchanged (the block
+ * cache itself changes only when the host decodes, between run() calls), else 0 (findBlock).
+ */
+@inline function sameBlockAgain(b: usize, lin: u32, mode: u32): usize {
+  const eip = load<u32>(S_EIP);
+  if (load<u32>(b, BLK_PAGE2) != NO_PAGE || eip > segLimit(SR_CS) || segBase(SR_CS) + eip != lin ||
+      load<u32>(S_MODE) != mode) return 0;
+  const mpn = load<u32>(b, BLK_PHYS) >>> 12;
+  if (load<u32>(b, BLK_GEN) != pageGen(mpn)) return 0;
+  return fetchHitsPage(lin, ACC_FETCH | (load<u32>(S_CPL) == 3 ? ACC_USER : 0), mpn) ? b : 0;
+}
+
+/**
  * An exception is pending: put EIP where the exception says and deliver it, or exit to the host.
  * Returns an exit reason, or EXIT_NONE when the core delivered it and execution goes on.
  */
@@ -188,6 +203,7 @@ export function run(): u32 {
     const x = takeException();
     if (x != EXIT_NONE) return exitWith(x);
   }
+  let again: usize = 0; // sameBlockAgain()
   while (true) {
     if (load<u64>(S_INSNS) >= load<u64>(S_BUDGET_END)) return exitWith(EXIT_BUDGET);
     // External interrupts are recognised at instruction boundaries when IF = 1 (SDM Vol. 3, 6.8.1);
@@ -197,7 +213,8 @@ export function run(): u32 {
       return exitWith(EXIT_INTERRUPT);
     }
     if (load<u32>(S_HALTED)) return exitWith(EXIT_HLT);
-    const b = findBlock();
+    const b = again != 0 ? again : findBlock();
+    again = 0;
     if (b == 0) {
       if (pending) {
         store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
@@ -233,19 +250,21 @@ export function run(): u32 {
         }
       }
     }
-    const count = load<u32>(b, BLK_COUNT);
     let rec: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
-    const d32 = (load<u32>(S_MODE) & MODE_D32) != 0;
-    let e = load<u32>(S_EIP);
+    const recEnd = rec + load<u32>(b, BLK_COUNT) * REC_SIZE;
+    const mode = load<u32>(S_MODE);
+    const eipMask: u32 = (mode & MODE_D32) != 0 ? 0xFFFFFFFF : 0xFFFF;
+    const eip0 = load<u32>(S_EIP);
+    const lin = segBase(SR_CS) + eip0;
+    let e = eip0;
     let insns = load<u64>(S_INSNS);
     const budgetEnd = load<u64>(S_BUDGET_END);
     // An interrupt shadow covers the first instruction of this block only.
     const stopAt = load<u32>(S_INTR_SHADOW) != 0 ? insns + 1 : budgetEnd;
     store<u32>(S_INTR_SHADOW, 0);
-    for (let i: u32 = 0; i < count; i++, rec += REC_SIZE) {
+    for (; rec < recEnd; rec += REC_SIZE) {
       store<u32>(S_INSTR_EIP, e);
-      const next = e + load<u8>(rec, REC_LEN);
-      store<u32>(S_EIP, d32 ? next : next & 0xFFFF);
+      store<u32>(S_EIP, (e + load<u8>(rec, REC_LEN)) & eipMask);
       store<u64>(S_INSNS, insns); // current for RDTSC / RDMSR(TSC)
       dispatch(rec);
       // one test for the common case: nothing raised, requested or made stale
@@ -280,6 +299,7 @@ export function run(): u32 {
       e = load<u32>(S_EIP);
     }
     store<u64>(S_INSNS, insns);
+    if (rec == recEnd && load<u32>(S_EIP) == eip0) again = sameBlockAgain(b, lin, mode);
   }
   return EXIT_NONE;
 }

@@ -44,6 +44,18 @@ export function translate(lin: u32, acc: u32): u32 {
 }
 
 /**
+ * The fetch at `lin` still hits a TLB entry for machine page `mpn` with the rights `acc` needs:
+ * counted as the hit translate() would count. False, with nothing counted, otherwise.
+ */
+@inline export function fetchHitsPage(lin: u32, acc: u32, mpn: u32): bool {
+  const e = tlbEntry(lin >>> 12);
+  const need = acc & ACC_USER ? TLB_VALID | TLB_USER : TLB_VALID;
+  if ((e & (need | TLB_NX)) != need || (e >>> 12) != mpn) return false;
+  countHit();
+  return true;
+}
+
+/**
  * Alignment check (SDM Vol. 3, 6.15 "#AC"): with CR0.AM and EFLAGS.AC set, a misaligned data
  * access at CPL 3 raises #AC(0), before any page-table check (what the host CPU does). The fast
  * paths take only aligned 16/32-bit accesses, so every misaligned one comes through here.
