@@ -92,7 +92,11 @@ function doMmuUpdate(d: Domain, reqs: number, count: number, pdone: number, fore
   const ptDom = foreigndom >>> 16;
   if (ptDom !== 0 && ptDom - 1 !== d.domid) return -ERRNO.ESRCH;
   const owner = checkPgOwner(d, foreigndom, "mmu_update");
-  if (owner) return owner;
+  if (owner) {
+    // get_pg_owner failed: "goto out", where *pdone is written
+    if (pdone) try { d.mem.writeU32(pdone, done); } catch (e) { if (!(e instanceof GuestFault)) throw e; }
+    return owner;
+  }
   const cmdMask = d.paging.fmt.bytes - 1;
   let rc = 0, i = 0;
   for (; i < count; i++) {
