@@ -19,7 +19,7 @@
 // comparison fails changes nothing in the table and loads the accumulator, as the CPU does.
 // The guest continues after the instruction. Anything else — another instruction, a refused
 // entry, a fetch that faults — is not emulated: the #PF is bounced to the guest as before.
-import { Decoder, DecoderOptions, Instruction, Code, Register, OpKind, Mnemonic } from "iced-x86";
+import { Decoder, DecoderOptions, Instruction, Code, Register, OpKind } from "../decode/iced.ts";
 import type { Domain } from "./domain.ts";
 import { L } from "../core/layout.gen.ts";
 import { VMASST_TYPE } from "./abi.ts";
@@ -144,23 +144,23 @@ function storeOf(d: Domain, insn: Instruction): Store | null {
   }
 }
 
-/** Operand size of an ALU instruction's r/m operand, from iced's form name (Add_rm16_imm8 → 2). */
-function rmSize(insn: Instruction): number | null {
-  const m = /_rm(8|16|32)_/.exec(Code[insn.code]);
-  return m ? Number(m[1]) / 8 : null;
+/** An r/m-destination form from iced's form name (Add_rm16_imm8 → ["Add", 2]). */
+function rmForm(insn: Instruction): [string, number] | null {
+  const m = /^([A-Z][a-z]+)_rm(8|16|32)_/.exec(Code[insn.code]);
+  return m ? [m[1], Number(m[2]) / 8] : null;
 }
 
-const ALU = new Map<Mnemonic, (a: number, b: number, bytes: number) => [number, "logic" | "add" | "sub"]>([
-  [Mnemonic.Or, (a, b) => [a | b, "logic"]],
-  [Mnemonic.And, (a, b) => [a & b, "logic"]],
-  [Mnemonic.Xor, (a, b) => [a ^ b, "logic"]],
-  [Mnemonic.Add, (a, b) => [a + b, "add"]],
-  [Mnemonic.Sub, (a, b) => [a - b, "sub"]],
+const ALU = new Map<string, (a: number, b: number) => [number, "logic" | "add" | "sub"]>([
+  ["Or", (a, b) => [a | b, "logic"]],
+  ["And", (a, b) => [a & b, "logic"]],
+  ["Xor", (a, b) => [a ^ b, "logic"]],
+  ["Add", (a, b) => [a + b, "add"]],
+  ["Sub", (a, b) => [a - b, "sub"]],
 ]);
-const BIT_OPS = new Map<Mnemonic, (old: number, bit: number) => number>([
-  [Mnemonic.Bts, (old, bit) => old | bit],
-  [Mnemonic.Btr, (old, bit) => old & ~bit],
-  [Mnemonic.Btc, (old, bit) => old ^ bit],
+const BIT_OPS = new Map<string, (old: number, bit: number) => number>([
+  ["Bts", (old, bit) => old | bit],
+  ["Btr", (old, bit) => old & ~bit],
+  ["Btc", (old, bit) => old ^ bit],
 ]);
 
 /**
@@ -171,26 +171,27 @@ const BIT_OPS = new Map<Mnemonic, (old: number, bit: number) => number>([
  * operations, BT*'s OF/SF/AF/PF left as they were).
  */
 function rmwOf(d: Domain, insn: Instruction, lin: number): Store | null {
-  const bytes = rmSize(insn);
-  if (bytes === null) return null;
+  const form = rmForm(insn);
+  if (form === null) return null;
+  const [op, bytes] = form;
   const src = insn.op1Kind === OpKind.Register ? regValue(d, insn.op1Register)
     : insn.op1Kind === OpKind.Immediate8 || insn.op1Kind === OpKind.Immediate16 || insn.op1Kind === OpKind.Immediate32 ||
       insn.op1Kind === OpKind.Immediate8to16 || insn.op1Kind === OpKind.Immediate8to32
       ? Number(BigInt.asUintN(32, insn.immediate(1))) : null;
   if (src === null) return null;
-  const alu = ALU.get(insn.mnemonic);
+  const alu = ALU.get(op);
   if (alu) {
     const msk = mask(bytes);
     return {
       lin, bytes, lo: 0, hi: 0, kind: "rmw",
       rmw: (old, eflags) => {
-        const [raw, kind] = alu(old, src & msk, bytes);
+        const [raw, kind] = alu(old, src & msk);
         const res = (raw & msk) >>> 0;
         return [res, arithFlags(eflags, kind, old, src & msk, res, bytes)];
       },
     };
   }
-  const bitOp = BIT_OPS.get(insn.mnemonic);
+  const bitOp = BIT_OPS.get(op);
   if (bitOp && bytes === 4) {
     // BT* m32, r32: the signed bit offset reaches other dwords; m32, imm8: modulo 32.
     let at = lin, n = src & 31;
