@@ -5,7 +5,7 @@
 // its second page is raised exactly when it is executed). Bytes are read only up to the end of
 // the page, plus the next page's first bytes for a crossing instruction: the decoder never
 // touches a page the CPU would not fetch from.
-import { Decoder, DecoderOptions, DecoderError, Instruction, OpKind, Code, Register } from "iced-x86";
+import { Decoder, DecoderOptions, DecoderError, Instruction, OpKind, Code, Register } from "./iced.ts";
 import { L } from "../core/layout.gen.ts";
 import type { Core } from "../core/core.ts";
 import { OPS } from "./ops.gen.ts";
