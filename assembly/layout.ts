@@ -20,23 +20,32 @@ export const CODE_PAGE_SIZE: u32 = 0x40000;
 /** region: per machine page, one bit per 16-byte chunk (8 × u32): set while decoded code covers the chunk */
 export const CODE_MAP_BASE: u32 = 0x682000;
 export const CODE_MAP_SIZE: u32 = 0x800000;
+/** region: per machine page, one bit per 16-byte chunk: code there was decoded that PATCH_TABLE does not list, so a store into the chunk invalidates the page */
+export const CODE_NOPATCH_BASE: u32 = 0xE82000;
+export const CODE_NOPATCH_SIZE: u32 = 0x800000;
+/** region: u32 per machine page: bumped when a store patches a record decoded from the page in place (translations that baked its constants stop) */
+export const PAGE_PATCH_BASE: u32 = 0x1682000;
+export const PAGE_PATCH_SIZE: u32 = 0x100000;
+/** region: patch sites by code chunk: u32 chunk + 1 (0 = free), u32 count, PATCH_ENTRIES × (u32 ma of the record, u32 record address, u8 imm offset, u8 imm size | 0x80 sign-extended, u8 disp offset, u8 disp size) */
+export const PATCH_TABLE_BASE: u32 = 0x1782000;
+export const PATCH_TABLE_SIZE: u32 = 0x100000;
 /** region: u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE) */
-export const BLOCK_HASH_BASE: u32 = 0xE82000;
+export const BLOCK_HASH_BASE: u32 = 0x1882000;
 export const BLOCK_HASH_SIZE: u32 = 0x40000;
 /** region: block headers (BLOCK_FIELDS) */
-export const BLOCKS_BASE: u32 = 0xEC2000;
+export const BLOCKS_BASE: u32 = 0x18C2000;
 export const BLOCKS_SIZE: u32 = 0x200000;
 /** region: u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts) */
-export const BLOCK_JIT_BASE: u32 = 0x10C2000;
+export const BLOCK_JIT_BASE: u32 = 0x1AC2000;
 export const BLOCK_JIT_SIZE: u32 = 0x40000;
 /** region: indices of hot blocks waiting for translation */
-export const JIT_QUEUE_BASE: u32 = 0x1102000;
+export const JIT_QUEUE_BASE: u32 = 0x1B02000;
 export const JIT_QUEUE_SIZE: u32 = 0x1000;
 /** region: decoded records (RECORD_FIELDS) */
-export const RECORDS_BASE: u32 = 0x1103000;
+export const RECORDS_BASE: u32 = 0x1B03000;
 export const RECORDS_SIZE: u32 = 0x800000;
 /** region: guest machine RAM; its size is chosen when the machine is made */
-export const RAM_BASE: u32 = 0x1A00000;
+export const RAM_BASE: u32 = 0x2400000;
 /** u32[8]: general registers, ModRM order EAX ECX EDX EBX ESP EBP ESI EDI */
 export const S_GPR: u32 = 0x100000;
 /** u32: instruction pointer (offset in CS) */
@@ -185,10 +194,12 @@ export const S_BLOCKS_DECODED: u32 = 0x1001E8;
 export const S_BLOCKS_RUN: u32 = 0x1001F0;
 /** u64: code pages invalidated by stores (self-modifying code) */
 export const S_BLOCKS_INVALIDATED: u32 = 0x1001F8;
+/** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
+export const S_CODE_PATCHES: u32 = 0x100200;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x100200;
+export const S_EXIT_COUNTS: u32 = 0x100208;
 /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-export const S_FAULT_COUNTS: u32 = 0x100280;
+export const S_FAULT_COUNTS: u32 = 0x100288;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */
@@ -293,3 +304,9 @@ export const SR_GS: u32 = 0x5;
 export const CODE_CHUNK_SHIFT: u32 = 0x4;
 /** CODE_MAP bytes per machine page */
 export const CODE_MAP_BYTES_PER_PAGE: u32 = 0x20;
+/** slots in PATCH_TABLE */
+export const PATCH_SLOTS: u32 = 0x1000;
+/** bytes per PATCH_TABLE slot */
+export const PATCH_SLOT_BYTES: u32 = 0x100;
+/** entries per PATCH_TABLE slot */
+export const PATCH_ENTRIES: u32 = 0x14;

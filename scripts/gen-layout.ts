@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import {
   STATE_FIELDS, RECORD_FIELDS, BLOCK_FIELDS, REGIONS, EXIT_REASONS, GPR_NAMES, SEG_NAMES,
-  CODE_CHUNK_SHIFT, CODE_MAP_BYTES_PER_PAGE, type Field,
+  CODE_CHUNK_SHIFT, CODE_MAP_BYTES_PER_PAGE, PATCH_SLOTS, PATCH_SLOT_BYTES, PATCH_ENTRIES, type Field,
 } from "../src/core/layout-table.ts";
 
 const SIZES = { u8: 1, u16: 2, u32: 4, u64: 8 } as const;
@@ -52,6 +52,9 @@ export function generate(): { as: string; ts: string } {
   SEG_NAMES.forEach((n, i) => entries.push([`SR_${n}`, i, "segment register number"]));
   entries.push(["CODE_CHUNK_SHIFT", CODE_CHUNK_SHIFT, "log2 of the bytes a CODE_MAP bit covers"]);
   entries.push(["CODE_MAP_BYTES_PER_PAGE", CODE_MAP_BYTES_PER_PAGE, "CODE_MAP bytes per machine page"]);
+  entries.push(["PATCH_SLOTS", PATCH_SLOTS, "slots in PATCH_TABLE"]);
+  entries.push(["PATCH_SLOT_BYTES", PATCH_SLOT_BYTES, "bytes per PATCH_TABLE slot"]);
+  entries.push(["PATCH_ENTRIES", PATCH_ENTRIES, "entries per PATCH_TABLE slot"]);
 
   const hex = (v: number) => "0x" + v.toString(16).toUpperCase();
   const as = HEADER + entries.map(([n, v, d]) => (d ? `/** ${d} */\n` : "") + `export const ${n}: u32 = ${hex(v)};`).join("\n") + "\n";

@@ -157,6 +157,9 @@ export function interrupt(vector: u32): void {
   if (x != EXIT_NONE) deferredExit = x;
 }
 
+/** dispatch() behind a call: stepRecord's copy (run() has its own, inlined in its record loop). */
+function dispatchRecord(rec: usize): void { dispatch(rec); }
+
 /**
  * One record executed exactly as run() executes it, for translated code (which keeps EIP and
  * INSNS in memory around the call, and enters a block only without an interrupt shadow):
@@ -169,7 +172,7 @@ export function stepRecord(rec: usize): u32 {
   store<u32>(S_INSTR_EIP, e);
   const next = e + load<u8>(rec, REC_LEN);
   store<u32>(S_EIP, (load<u32>(S_MODE) & MODE_D32) != 0 ? next : next & 0xFFFF);
-  dispatch(rec);
+  dispatchRecord(rec);
   const insns = load<u64>(S_INSNS);
   if (pending) {
     resumeRequest = false;

@@ -1,9 +1,25 @@
 // What translated code (src/translate) calls in the core besides stepRecord (exec/run.ts): the
 // flag helpers, so that a translation reads the lazy flags with the interpreter's own code.
 import { getCF, testCC } from "./flags";
+import { stepRecord, STEP_NEXT } from "./run";
+import { REC_SIZE, EXIT_NONE } from "../layout";
 
 /** CF of the current flags state (lazy or not). */
 export function jitGetCF(): u32 { return getCF(); }
 
 /** 1 when condition `cc` (Intel tttn) holds for the current flags. */
 export function jitTestCC(cc: u32): u32 { return testCC(cc) ? 1 : 0; }
+
+/**
+ * Run the records at `from`, `from` + REC_SIZE, … up to `to` with stepRecord: the rest of a block
+ * whose translation must stop part-way (a store patched constants it had baked in), so the block
+ * ends exactly where the interpreter's would. EXIT_NONE after the last, or the first answer other
+ * than STEP_NEXT.
+ */
+export function jitStepRest(from: usize, to: usize): u32 {
+  for (let rec = from; rec <= to; rec += REC_SIZE) {
+    const x = stepRecord(rec);
+    if (x != STEP_NEXT) return x;
+  }
+  return EXIT_NONE;
+}

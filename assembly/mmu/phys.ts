@@ -2,7 +2,9 @@
 // RAM read as all ones and ignore writes, as an empty ISA bus does. Stores into a page that holds
 // decoded code invalidate its blocks (self-modifying code) — only when they touch the 16-byte
 // chunks the code came from, so data that shares a page with code (a counter beside a handler)
-// does not throw the page's blocks away on every store.
+// does not throw the page's blocks away on every store; and a store that changes only immediates
+// or displacements patches the records in place (patch.ts).
+import { patchable, patchRecords, forgetPatchSites } from "./patch";
 import {
   RAM_BASE, S_RAM_SIZE, PAGE_GEN_BASE, CODE_PAGE_BASE, S_BLOCKS_INVALIDATED, S_BLOCK_STALE,
   S_CUR_BLOCK_PAGE, S_CUR_BLOCK_PAGE2, CODE_MAP_BASE, CODE_MAP_BYTES_PER_PAGE, CODE_CHUNK_SHIFT,
@@ -34,40 +36,53 @@ function codeIn(mpn: u32, lo: u32, hi: u32): bool {
 export function invalidateCodePage(mpn: u32): void {
   store<u8>(mpn, 0, CODE_PAGE_BASE);
   memory.fill(CODE_MAP_BASE + mpn * CODE_MAP_BYTES_PER_PAGE, 0, CODE_MAP_BYTES_PER_PAGE);
+  forgetPatchSites(mpn);
   store<u32>(mpn << 2, load<u32>(mpn << 2, PAGE_GEN_BASE) + 1, PAGE_GEN_BASE);
   store<u64>(S_BLOCKS_INVALIDATED, load<u64>(S_BLOCKS_INVALIDATED) + 1);
   if (mpn == load<u32>(S_CUR_BLOCK_PAGE) || mpn == load<u32>(S_CUR_BLOCK_PAGE2)) store<u32>(S_BLOCK_STALE, 1);
 }
 
-@inline function beforeStore(ma: u32, size: u32): void {
+/**
+ * A store of `size` bytes at `ma` is about to happen: invalidate the code it hits, or return true
+ * when it hits only constants of decoded records (one page), to be patched after the store.
+ */
+@inline function beforeStore(ma: u32, size: u32): bool {
   const first = ma >>> 12;
   const end = ma + size - 1;
   const last = end >>> 12;
   if (last == first) {
-    if (isCodePage(first) && codeIn(first, ma & 0xFFF, end & 0xFFF)) invalidateCodePage(first);
+    if (isCodePage(first) && codeIn(first, ma & 0xFFF, end & 0xFFF)) {
+      if (patchable(first, ma & 0xFFF, end & 0xFFF)) return true;
+      invalidateCodePage(first);
+    }
   } else {
     if (isCodePage(first) && codeIn(first, ma & 0xFFF, 0xFFF)) invalidateCodePage(first);
     if (isCodePage(last) && codeIn(last, 0, end & 0xFFF)) invalidateCodePage(last);
   }
+  return false;
 }
 
 export function physWrite8(ma: u32, v: u32): void {
   if (!inRam(ma, 1)) return;
-  beforeStore(ma, 1);
+  const patch = beforeStore(ma, 1);
   store<u8>(ma, v, RAM_BASE);
+  if (patch) patchRecords(ma >>> 12, ma & 0xFFF, ma & 0xFFF);
 }
 export function physWrite16(ma: u32, v: u32): void {
   if (!inRam(ma, 2)) return;
-  beforeStore(ma, 2);
+  const patch = beforeStore(ma, 2);
   store<u16>(ma, v, RAM_BASE);
+  if (patch) patchRecords(ma >>> 12, ma & 0xFFF, (ma + 1) & 0xFFF);
 }
 export function physWrite32(ma: u32, v: u32): void {
   if (!inRam(ma, 4)) return;
-  beforeStore(ma, 4);
+  const patch = beforeStore(ma, 4);
   store<u32>(ma, v, RAM_BASE);
+  if (patch) patchRecords(ma >>> 12, ma & 0xFFF, (ma + 3) & 0xFFF);
 }
 export function physWrite64(ma: u32, v: u64): void {
   if (!inRam(ma, 8)) return;
-  beforeStore(ma, 8);
+  const patch = beforeStore(ma, 8);
   store<u64>(ma, v, RAM_BASE);
+  if (patch) patchRecords(ma >>> 12, ma & 0xFFF, (ma + 7) & 0xFFF);
 }

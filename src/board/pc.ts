@@ -11,7 +11,7 @@
 import { INTERNAL_UNSUPPORTED, describeUnsupported } from "../core/unsupported.ts";
 import { L } from "../core/layout.gen.ts";
 import { Machine } from "../core/machine.ts";
-import { Code } from "iced-x86";
+import { Code } from "../decode/iced.ts";
 import { GuestConsole, type ConsoleSink } from "../devices/console.ts";
 import { Serial16550, COM1_PORT, COM1_IRQ } from "../devices/serial.ts";
 import { DebugConsole, DEBUGCON_PORT } from "../devices/debugcon.ts";

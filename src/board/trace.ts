@@ -5,7 +5,7 @@
 //
 // The instruction bytes are found with a read-only page walk (no TLB fill, no A/D bits set, no
 // fault raised), so tracing does not change what the guest sees.
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
+import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "../decode/iced.ts";
 import { L } from "../core/layout.gen.ts";
 import type { Machine } from "../core/machine.ts";
 

@@ -19,6 +19,8 @@ export interface CoreExports {
   setEflags(v: number): void;
   /** for translated code (src/translate): one record as the run loop executes it */
   stepRecord(rec: number): number;
+  /** for translated code: the rest of a block through stepRecord (assembly/exec/translated.ts) */
+  jitStepRest(from: number, to: number): number;
   jitGetCF(): number;
   jitTestCC(cc: number): number;
   /** INS: the value the port gave (IO_STRING = 1) */

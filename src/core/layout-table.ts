@@ -119,6 +119,7 @@ export const STATE_FIELDS: Field[] = [
   { name: "BLOCKS_DECODED", type: "u64", doc: "blocks decoded by the host" },
   { name: "BLOCKS_RUN", type: "u64", doc: "blocks entered" },
   { name: "BLOCKS_INVALIDATED", type: "u64", doc: "code pages invalidated by stores (self-modifying code)" },
+  { name: "CODE_PATCHES", type: "u64", doc: "stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts)" },
   { name: "EXIT_COUNTS", type: "u64", count: 16, doc: "exits by reason (EXIT_*)" },
   { name: "FAULT_COUNTS", type: "u64", count: 256, doc: "exceptions and interrupts raised, by vector (0-255)" },
 ];
@@ -163,6 +164,15 @@ export const BLOCK_HASH_SLOTS = 1 << 16;
 export const RECORD_SLOTS = 1 << 18;
 export const TLB_VALID_MAX = 1 << 16;
 export const JIT_QUEUE_MAX = 1 << 10;
+/**
+ * Patch sites (assembly/mmu/patch.ts, src/decode/patch-sites.ts): a direct-mapped table keyed by
+ * 16-byte code chunk listing the records decoded from the chunk's bytes, each with where its
+ * immediate and displacement are.
+ */
+export const PATCH_SLOTS = 1 << 12;
+export const PATCH_SLOT_BYTES = 256;
+/** entries in a slot: (PATCH_SLOT_BYTES - 8) / 12 */
+export const PATCH_ENTRIES = 20;
 
 export const REGIONS: Region[] = [
   { name: "STATE", size: 0x1000, align: 0x1000, doc: "CPU state (STATE_FIELDS)" },
@@ -172,6 +182,9 @@ export const REGIONS: Region[] = [
   { name: "PAGE_GEN", size: (MAX_RAM_BYTES >>> 12) * 4, align: 0x1000, doc: "u32 per machine page: bumped when a store invalidates its decoded code" },
   { name: "CODE_PAGE", size: MAX_RAM_BYTES >>> 12, align: 0x1000, doc: "u8 per machine page: 1 while decoded blocks come from it" },
   { name: "CODE_MAP", size: (MAX_RAM_BYTES >>> 12) * CODE_MAP_BYTES_PER_PAGE, align: 0x1000, doc: "per machine page, one bit per 16-byte chunk (8 × u32): set while decoded code covers the chunk" },
+  { name: "CODE_NOPATCH", size: (MAX_RAM_BYTES >>> 12) * CODE_MAP_BYTES_PER_PAGE, align: 0x1000, doc: "per machine page, one bit per 16-byte chunk: code there was decoded that PATCH_TABLE does not list, so a store into the chunk invalidates the page" },
+  { name: "PAGE_PATCH", size: (MAX_RAM_BYTES >>> 12) * 4, align: 0x1000, doc: "u32 per machine page: bumped when a store patches a record decoded from the page in place (translations that baked its constants stop)" },
+  { name: "PATCH_TABLE", size: PATCH_SLOTS * PATCH_SLOT_BYTES, align: 0x1000, doc: "patch sites by code chunk: u32 chunk + 1 (0 = free), u32 count, PATCH_ENTRIES × (u32 ma of the record, u32 record address, u8 imm offset, u8 imm size | 0x80 sign-extended, u8 disp offset, u8 disp size)" },
   { name: "BLOCK_HASH", size: BLOCK_HASH_SLOTS * 4, align: 0x1000, doc: "u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE)" },
   { name: "BLOCKS", size: BLOCK_HASH_SLOTS * 32, align: 0x1000, doc: "block headers (BLOCK_FIELDS)" },
   { name: "BLOCK_JIT", size: BLOCK_HASH_SLOTS * 4, align: 0x1000, doc: "u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts)" },

@@ -21,23 +21,32 @@ export const L = {
   /** region: per machine page, one bit per 16-byte chunk (8 × u32): set while decoded code covers the chunk */
   CODE_MAP_BASE: 0x682000,
   CODE_MAP_SIZE: 0x800000,
+  /** region: per machine page, one bit per 16-byte chunk: code there was decoded that PATCH_TABLE does not list, so a store into the chunk invalidates the page */
+  CODE_NOPATCH_BASE: 0xE82000,
+  CODE_NOPATCH_SIZE: 0x800000,
+  /** region: u32 per machine page: bumped when a store patches a record decoded from the page in place (translations that baked its constants stop) */
+  PAGE_PATCH_BASE: 0x1682000,
+  PAGE_PATCH_SIZE: 0x100000,
+  /** region: patch sites by code chunk: u32 chunk + 1 (0 = free), u32 count, PATCH_ENTRIES × (u32 ma of the record, u32 record address, u8 imm offset, u8 imm size | 0x80 sign-extended, u8 disp offset, u8 disp size) */
+  PATCH_TABLE_BASE: 0x1782000,
+  PATCH_TABLE_SIZE: 0x100000,
   /** region: u32 per slot: block index + 1, 0 = empty (direct-mapped on PHYS^MODE) */
-  BLOCK_HASH_BASE: 0xE82000,
+  BLOCK_HASH_BASE: 0x1882000,
   BLOCK_HASH_SIZE: 0x40000,
   /** region: block headers (BLOCK_FIELDS) */
-  BLOCKS_BASE: 0xEC2000,
+  BLOCKS_BASE: 0x18C2000,
   BLOCKS_SIZE: 0x200000,
   /** region: u32 per block header: its entry count, JIT_QUEUED, JIT_NEVER, or JIT_COMPILED | table index of its translation (assembly/exec/run.ts) */
-  BLOCK_JIT_BASE: 0x10C2000,
+  BLOCK_JIT_BASE: 0x1AC2000,
   BLOCK_JIT_SIZE: 0x40000,
   /** region: indices of hot blocks waiting for translation */
-  JIT_QUEUE_BASE: 0x1102000,
+  JIT_QUEUE_BASE: 0x1B02000,
   JIT_QUEUE_SIZE: 0x1000,
   /** region: decoded records (RECORD_FIELDS) */
-  RECORDS_BASE: 0x1103000,
+  RECORDS_BASE: 0x1B03000,
   RECORDS_SIZE: 0x800000,
   /** region: guest machine RAM; its size is chosen when the machine is made */
-  RAM_BASE: 0x1A00000,
+  RAM_BASE: 0x2400000,
   /** u32[8]: general registers, ModRM order EAX ECX EDX EBX ESP EBP ESI EDI */
   S_GPR: 0x100000,
   /** u32: instruction pointer (offset in CS) */
@@ -186,10 +195,12 @@ export const L = {
   S_BLOCKS_RUN: 0x1001F0,
   /** u64: code pages invalidated by stores (self-modifying code) */
   S_BLOCKS_INVALIDATED: 0x1001F8,
+  /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
+  S_CODE_PATCHES: 0x100200,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x100200,
+  S_EXIT_COUNTS: 0x100208,
   /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-  S_FAULT_COUNTS: 0x100280,
+  S_FAULT_COUNTS: 0x100288,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */
@@ -294,4 +305,10 @@ export const L = {
   CODE_CHUNK_SHIFT: 0x4,
   /** CODE_MAP bytes per machine page */
   CODE_MAP_BYTES_PER_PAGE: 0x20,
+  /** slots in PATCH_TABLE */
+  PATCH_SLOTS: 0x1000,
+  /** bytes per PATCH_TABLE slot */
+  PATCH_SLOT_BYTES: 0x100,
+  /** entries per PATCH_TABLE slot */
+  PATCH_ENTRIES: 0x14,
 } as const;

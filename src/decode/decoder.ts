@@ -5,11 +5,12 @@
 // its second page is raised exactly when it is executed). Bytes are read only up to the end of
 // the page, plus the next page's first bytes for a crossing instruction: the decoder never
 // touches a page the CPU would not fetch from.
-import { Decoder, DecoderOptions, DecoderError, Instruction, OpKind, Code, Register } from "iced-x86";
+import { Decoder, DecoderOptions, DecoderError, Instruction, OpKind, Code, Register } from "./iced.ts";
 import { L } from "../core/layout.gen.ts";
 import type { Core } from "../core/core.ts";
 import { OPS } from "./ops.gen.ts";
 import { regNumber, memRegNumber, segNumber, NOT_A_REGISTER, NO_MEM_REG } from "./registers.ts";
+import { PatchSites } from "./patch-sites.ts";
 
 // REC_FLAGS bits (mirror assembly/exec/operand.ts RF_*)
 export const RF_O16 = 1 << 0;
@@ -57,12 +58,17 @@ export class BlockDecoder {
   /** blocks decoded since the last flush (for statistics) */
   flushes = 0;
 
-  constructor(private readonly core: Core) {}
+  private readonly sites: PatchSites;
+
+  constructor(private readonly core: Core) {
+    this.sites = new PatchSites(core);
+  }
 
   /** Drop every decoded block (when the record or block area is full). */
   flushAll(): void {
     const { u8, u32 } = this.core;
     u8.fill(0, L.BLOCK_HASH_BASE, L.BLOCK_HASH_BASE + L.BLOCK_HASH_SIZE);
+    this.sites.clear();
     u32[L.S_REC_NEXT >> 2] = 0;
     u32[L.S_BLOCK_NEXT >> 2] = 0;
     this.flushes++;
@@ -127,11 +133,19 @@ export class BlockDecoder {
           decoder.ip = BigInt(eip >>> 0);
           decoder.decodeOut(instr);
           this.writeRecord(first + count, instr, bytes, 0, bitness);
+          // its bytes on both pages: stores there invalidate (no patching across pages)
+          this.sites.noPatch(ma, pageLeft);
+          if (ma2 !== NO_MA) this.sites.noPatch(ma2 & ~0xfff, instr.length - pageLeft);
           count++;
           bytesDecoded += instr.length;
           break;
         }
         const ends = this.writeRecord(first + count, instr, bytes, pos, bitness);
+        if (ma + pos < this.core.u32[L.S_RAM_SIZE >> 2]) {
+          const co = decoder.getConstantOffsets(instr);
+          this.sites.add(ma + pos, L.RECORDS_BASE + (first + count) * L.REC_SIZE, instr, co);
+          co.free();
+        }
         count++;
         bytesDecoded += instr.length;
         if (ends) break;

@@ -170,8 +170,13 @@ export const SCHED_POLL = { ports: 0, nr_ports: 4, timeout: 8 } as const;
 export const GNTTAB_SETUP_TABLE = { dom: 0, nr_frames: 4, status: 8, frame_list: 12 } as const;
 export const GNTTAB_QUERY_SIZE = { dom: 0, nr_frames: 4, max_nr_frames: 8, status: 12 } as const;
 export const GNTTAB_GET_VERSION = { dom: 0, version: 4 } as const;
+/** struct gnttab_copy (x86_32, 24 bytes) */
+export const GNTTAB_COPY = { source: 0, dest: 8, len: 16, flags: 18, status: 20, size: 24 } as const;
+export const GNTCOPY_source_gref = 1, GNTCOPY_dest_gref = 2;
+/** grant_entry_v1 flags */
+export const GTF_permit_access = 1, GTF_type_mask = 3, GTF_readonly = 1 << 2, GTF_reading = 1 << 3, GTF_writing = 1 << 4;
 /** grant_table.h GNTST_* status codes. */
-export const GNTST = { okay: 0, general_error: -1, bad_domain: -2, bad_virt_addr: -5, permission_denied: -8 } as const;
+export const GNTST = { okay: 0, general_error: -1, bad_domain: -2, bad_gntref: -3, bad_virt_addr: -5, permission_denied: -8, bad_page: -9, bad_copy_arg: -10 } as const;
 export const VCPU_SET_SINGLESHOT_TIMER = { timeout_abs_ns: 0, flags: 8 } as const;
 export const VCPU_SSHOTTMR_future = 1;
 export const XEN_FEATURE_INFO = { submap_idx: 0, submap: 4 } as const;
@@ -263,6 +268,13 @@ export const ABI_CHECKS: [string, number][] = [
   ...Object.entries(GNTTAB_SETUP_TABLE).map(([k, v]) => [`offsetof(struct gnttab_setup_table, ${k})`, v] as [string, number]),
   ...Object.entries(GNTTAB_QUERY_SIZE).map(([k, v]) => [`offsetof(struct gnttab_query_size, ${k})`, v] as [string, number]),
   ...Object.entries(GNTTAB_GET_VERSION).map(([k, v]) => [`offsetof(struct gnttab_get_version, ${k})`, v] as [string, number]),
+  ...(["len", "flags", "status"] as const).map((k) => [`offsetof(struct gnttab_copy, ${k})`, GNTTAB_COPY[k]] as [string, number]),
+  ["offsetof(struct gnttab_copy, source.u.ref)", GNTTAB_COPY.source], ["offsetof(struct gnttab_copy, dest)", GNTTAB_COPY.dest],
+  ["offsetof(struct gnttab_copy, source.domid)", 4], ["offsetof(struct gnttab_copy, source.offset)", 6],
+  ["sizeof(struct gnttab_copy)", GNTTAB_COPY.size],
+  ["GNTCOPY_source_gref", GNTCOPY_source_gref], ["GNTCOPY_dest_gref", GNTCOPY_dest_gref],
+  ["GTF_permit_access", GTF_permit_access], ["GTF_type_mask", GTF_type_mask], ["GTF_readonly", GTF_readonly],
+  ["GTF_reading", GTF_reading], ["GTF_writing", GTF_writing],
   ...Object.entries(GNTST).map(([k, v]) => [`(uint32_t)GNTST_${k}`, v >>> 0] as [string, number]),
   ...Object.entries(VCPU_SET_SINGLESHOT_TIMER).map(([k, v]) => [`offsetof(struct vcpu_set_singleshot_timer, ${k})`, v] as [string, number]),
   ["VCPU_SSHOTTMR_future", VCPU_SSHOTTMR_future],

@@ -1,11 +1,14 @@
 // HYPERVISOR_grant_table_op (Xen common/grant_table.c), version 1 tables only: setup_table grows
 // the domain's table to nr_frames and returns its machine frames (Xen-heap pages the guest then
-// maps), query_size reports the size, get_version says 1. Mapping, unmapping, copying and
-// transferring grants need a second domain and are -ENOSYS, as is set_version (allowed by the
-// issue). Frames come from the domain builder's allocator (DomainConfig.allocFrame).
+// maps), query_size reports the size, get_version says 1, copy is grant-copy.ts.
+// NOT implemented (-ENOSYS, logged): map_grant_ref / unmap_grant_ref (they install and remove
+// host mappings of a granted frame and track them in the active table — only this domain exists,
+// so nothing could map its grants but itself), transfer, set_version. Frames come from the domain
+// builder's allocator (DomainConfig.allocFrame).
 import type { Domain } from "./domain.ts";
 import { ERRNO, GNTTABOP, GNTST } from "./abi.ts";
 import { DOMID_SELF } from "./events.ts";
+import { gnttabCopy } from "./grant-copy.ts";
 
 /** Xen 4.17's default max_grant_frames. */
 export const MAX_GRANT_FRAMES = 64;
@@ -56,6 +59,12 @@ export class GrantTable {
         m.writeU32(uop + 4, 1);
         return 0;
       }
+      case GNTTABOP.copy:
+        if ((count | 0) < 0) return -ERRNO.EINVAL;
+        return gnttabCopy(this.d, uop, count >>> 0);
+      case GNTTABOP.map_grant_ref: case GNTTABOP.unmap_grant_ref:
+        this.d.logHv(`grant_table_op: ${cmd === GNTTABOP.map_grant_ref ? "map" : "unmap"}_grant_ref is not implemented (-ENOSYS)`);
+        return -ERRNO.ENOSYS;
       default:
         return -ERRNO.ENOSYS;
     }

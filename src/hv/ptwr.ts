@@ -18,7 +18,7 @@
 // comparison fails changes nothing in the table and loads the accumulator, as the CPU does.
 // The guest continues after the instruction. Anything else — another instruction, a refused
 // entry, a fetch that faults — is not emulated: the #PF is bounced to the guest as before.
-import { Decoder, DecoderOptions, Instruction, Code, Register, OpKind } from "iced-x86";
+import { Decoder, DecoderOptions, Instruction, Code, Register, OpKind } from "../decode/iced.ts";
 import type { Domain } from "./domain.ts";
 import { L } from "../core/layout.gen.ts";
 import { VMASST_TYPE } from "./abi.ts";

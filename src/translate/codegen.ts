@@ -47,6 +47,7 @@ const INLINE_SHIFT = new Set([ROL, ROR, SHL, SHR, SAL, SAR]);
 /** Function indices of the core's entry points imported by a translation module. */
 export interface CoreImports {
   stepRecord: number;
+  stepRest: number;
   getCF: number;
   testCC: number;
 }
@@ -68,8 +69,12 @@ type Plan =
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
 
-/** Decide how record `r` is translated (`last`: it is the block's final record). */
-export function plan(r: RecordInfo, last: boolean): Plan | null {
+/**
+ * Decide how record `r` is translated (`last`: it is the block's final record; `patched`: its
+ * page has had constants patched, so IMM and DISP are read from the record when the code runs,
+ * and forms whose code depends on the value are not inlined).
+ */
+export function plan(r: RecordInfo, last: boolean, patched = false): Plan | null {
   const [h, a0, a1] = [r.handler, r.args[0], r.args[1]];
   const mem = r.base <= NO_REG && r.index <= NO_REG && !(r.flags & RF_A16);
   const gpr = (x: number) => x < 8;
@@ -90,7 +95,7 @@ export function plan(r: RecordInfo, last: boolean): Plan | null {
     case "aluMI": return a1 === 4 && INLINE_ALU.has(a0) && mem ? { k: "aluMI", op: a0 } : null;
     case "unaryR": return a1 === 4 && gpr(r.r0) ? { k: "unaryR", op: a0 } : null;
     // shiftR(kind, size, count from CL?)
-    case "shiftR": return r.args[1] === 4 && r.args[2] === 0 && INLINE_SHIFT.has(a0) && gpr(r.r0) ? { k: "shift", op: a0, count: r.imm } : null;
+    case "shiftR": return !patched && r.args[1] === 4 && r.args[2] === 0 && INLINE_SHIFT.has(a0) && gpr(r.r0) ? { k: "shift", op: a0, count: r.imm } : null;
     case "pushR": return a0 === 4 && gpr(r.r0) ? { k: "pushR" } : null;
     case "pushI": return a0 === 4 ? { k: "pushI" } : null;
     case "popR": return a0 === 4 && gpr(r.r0) ? { k: "popR" } : null;
@@ -100,7 +105,7 @@ export function plan(r: RecordInfo, last: boolean): Plan | null {
     case "callRel": return a0 === 4 && last ? { k: "call" } : null;
     // LOOP (kind 0) and JECXZ (kind 3) with ECX as the counter
     case "loop": return (a0 === 0 || a0 === 3) && a1 === 4 && !(r.flags & RF_A16) && last ? { k: "loop", kind: a0 } : null;
-    case "retNear": return a0 === 4 && last ? { k: "ret", imm: a1 ? r.imm & 0xffff : 0 } : null;
+    case "retNear": return a0 === 4 && last && !(a1 && patched) ? { k: "ret", imm: a1 ? r.imm & 0xffff : 0 } : null;
     default: return null;
   }
 }
@@ -126,9 +131,15 @@ export interface Translation {
   loops: boolean;
 }
 
-/** Generate the function for the region `blocks` (the head first). */
-export function translateRegion(blocks: BlockInfo[], imports: CoreImports): Translation {
-  return new RegionGen(blocks, imports).generate();
+/**
+ * Generate the function for the region `blocks` (the head first); `patchGen` is PAGE_PATCH of
+ * their page now. While it is 0 the translation bakes IMM and DISP into its code and stops when a
+ * store patches a record of the page (PAGE_PATCH changes): at its entry it makes the head cold
+ * again (it is translated anew, reading the constants from the records) and lets the interpreter
+ * run; after a record run in the core it returns to the run loop.
+ */
+export function translateRegion(blocks: BlockInfo[], imports: CoreImports, patchGen: number): Translation {
+  return new RegionGen(blocks, imports, patchGen).generate();
 }
 
 class RegionGen {
@@ -174,7 +185,12 @@ class RegionGen {
   private inlined = 0;
   private stepped = 0;
 
-  constructor(private readonly blocks: BlockInfo[], private readonly imp: CoreImports) {
+  /** the page has had constants patched (PAGE_PATCH not 0): IMM and DISP are read at run time */
+  private readonly patched: boolean;
+  /** Wasm address of PAGE_PATCH of the region's page */
+  private readonly patchAddr: number;
+
+  constructor(private readonly blocks: BlockInfo[], private readonly imp: CoreImports, patchGen: number) {
     const f = this.f;
     for (let i = 0; i < 8; i++) this.g.push(f.local(I32));
     this.eip0 = f.local(I32);
@@ -192,7 +208,9 @@ class RegionGen {
     this.t = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
     const head = blocks[0];
     this.block = head;
-    this.allPlans = blocks.map((b) => b.records.map((r, i) => plan(r, i === b.records.length - 1)));
+    this.patched = patchGen !== 0;
+    this.patchAddr = L.PAGE_PATCH_BASE + 4 * (head.phys >>> 12);
+    this.allPlans = blocks.map((b) => b.records.map((r, i) => plan(r, i === b.records.length - 1, this.patched)));
     this.delta = blocks.map((b) => b.phys - head.phys);
     this.delta.forEach((d, k) => this.byDelta.set(d, k));
     const w = new Set<number>();
@@ -218,6 +236,12 @@ class RegionGen {
     // after its first instruction) or a budget ending inside the block make the interpreter's
     // per-record checks matter: let it run this entry.
     f.load32At(L.S_BLOCK_STALE).load32At(L.S_INTR_SHADOW).op(Op.i32_or).if().i32(JIT_INTERPRET).ret().end();
+    if (!this.patched) {
+      f.load32At(this.patchAddr).if();
+      f.i32(0).i32(0).mem(Op.i32_store, L.BLOCK_JIT_BASE + 4 * blocks[0].index, 2);
+      f.i32(JIT_INTERPRET).ret();
+      f.end();
+    }
     f.load64At(L.S_INSNS).set(this.insns);
     f.load64At(L.S_BUDGET_END).set(this.budget);
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
@@ -343,6 +367,11 @@ class RegionGen {
     this.flushCounters();
     f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
     f.if().get(this.t[0]).ret().end();
+    // a store patched constants this translation baked in: the rest of the block runs in the core
+    if (!this.patched) {
+      const recs = this.block.records;
+      f.load32At(this.patchAddr).if().i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
+    }
     if (last) { f.i32(EXIT_NONE).ret(); return; }
     this.loadGprs();
     // EIP as the interpreter continues: the next record runs at the EIP the handler left
@@ -396,10 +425,19 @@ class RegionGen {
 
   // ---- effective addresses and the inline TLB check (mmu/access.ts fast paths) ----
 
+  /** push the record's immediate: a constant, or read from the record on a patched page */
+  private imm(r: RecordInfo): void {
+    if (this.patched) this.f.i32(0).mem(Op.i32_load, r.addr + L.REC_IMM, 2); else this.f.i32(r.imm);
+  }
+  /** push the record's displacement (as imm) */
+  private disp(r: RecordInfo): void {
+    if (this.patched) this.f.i32(0).mem(Op.i32_load, r.addr + L.REC_DISP, 2); else this.f.i32(r.disp);
+  }
+
   /** push the effective address of the memory operand (32-bit addressing) */
   private ea(r: RecordInfo): void {
     const { f } = this;
-    f.i32(r.disp);
+    this.disp(r);
     if (r.base < NO_REG) f.get(this.g[r.base]).op(Op.i32_add);
     if (r.index < NO_REG) {
       f.get(this.g[r.index]);
@@ -520,10 +558,10 @@ class RegionGen {
     switch (p.k) {
       case "nop": return;
       case "movRR": f.get(g[r.r1]).set(g[r.r0]); return;
-      case "movRI": f.i32(r.imm).set(g[r.r0]); return;
+      case "movRI": this.imm(r); f.set(g[r.r0]); return;
       case "lea": this.ea(r); f.set(g[r.r0]); return;
       case "aluRR": this.alu(p.op, r.r0, () => f.get(g[r.r1])); return;
-      case "aluRI": this.alu(p.op, r.r0, () => f.i32(r.imm)); return;
+      case "aluRI": this.alu(p.op, r.r0, () => this.imm(r)); return;
       case "unaryR": this.unary(p.op, r.r0); return;
       case "shift": this.shift(p.op, p.count, r.r0); return;
       case "load":
@@ -538,7 +576,7 @@ class RegionGen {
         this.withFallback(r, i, () => {
           this.ea(r); f.set(t[1]);
           this.checkAccess(r.seg, true, 0);
-          this.storeRam(() => (p.k === "store" ? f.get(g[r.r1]) : f.i32(r.imm)));
+          this.storeRam(() => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r)));
           this.countHits(1);
         }, "same");
         return;
@@ -555,7 +593,7 @@ class RegionGen {
       }
       case "aluMR": case "aluMI": {
         const after = this.aluLazy(p.op);
-        const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : f.i32(r.imm));
+        const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : this.imm(r));
         const rmw = p.op !== CMP && p.op !== TEST;
         this.withFallback(r, i, () => {
           this.ea(r); f.set(t[1]);
@@ -570,7 +608,7 @@ class RegionGen {
       case "pushR": case "pushI":
         this.withFallback(r, i, () => {
           // push: the value before ESP moves (PUSH ESP pushes the old ESP)
-          if (p.k === "pushR") f.get(g[r.r0]); else f.i32(r.imm);
+          if (p.k === "pushR") f.get(g[r.r0]); else this.imm(r);
           f.set(t[0]);
           f.get(g[R_ESP]).i32(4).op(Op.i32_sub).set(t[1]);
           this.checkAccess(SR_SS, true, 0, true);
@@ -775,6 +813,7 @@ class RegionGen {
     f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIfTo(leave);
     f.load32At(L.S_MODE).i32(head.mode).op(Op.i32_ne).brIfTo(leave);
     f.load32At(L.PAGE_GEN_BASE + 4 * mpn).i32(head.gen).op(Op.i32_ne).brIfTo(leave);
+    if (!this.patched) f.load32At(this.patchAddr).brIfTo(leave);
     f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.tgt).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
     f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
     const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)

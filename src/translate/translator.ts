@@ -83,6 +83,7 @@ export class Translator {
     const mb = new ModuleBuilder();
     const imports: CoreImports = {
       stepRecord: mb.importFunction("core", "stepRecord", [I32], [I32]),
+      stepRest: mb.importFunction("core", "jitStepRest", [I32, I32], [I32]),
       getCF: mb.importFunction("core", "jitGetCF", [], [I32]),
       testCC: mb.importFunction("core", "jitTestCC", [I32], [I32]),
     };
@@ -91,7 +92,7 @@ export class Translator {
     for (const index of indices) {
       if (untranslatable(core, index) !== null) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
       const region = selectRegion(core, index);
-      const t = translateRegion(region, imports);
+      const t = translateRegion(region, imports, u32[(L.PAGE_PATCH_BASE >> 2) + (region[0].phys >>> 12)]);
       // at a positive threshold a block with nothing inlined gains nothing from translation
       if (t.inlined === 0 && this.threshold > 0) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
       mb.addFunction(t.body, `b${index}`);
@@ -107,7 +108,7 @@ export class Translator {
     const module = new WebAssembly.Module(bytes);
     const e = core.exports;
     const instance = new WebAssembly.Instance(module, {
-      core: { stepRecord: e.stepRecord, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, memory: core.memory },
+      core: { stepRecord: e.stepRecord, jitStepRest: e.jitStepRest, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, memory: core.memory },
     });
     this.stats.modules++;
     if (this.nextSlot - this.firstSlot + done.length > MAX_TRANSLATIONS || this.liveModules >= MAX_MODULES) this.reset();

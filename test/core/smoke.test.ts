@@ -20,11 +20,21 @@ describe("core run loop", () => {
     expect(m.instructions).toBe(306n);
   });
 
-  it("re-decodes code that a store overwrote (store into the next instruction)", () => {
+  it("re-decodes code that a store overwrote (store into the next instruction's opcode)", () => {
     const m = runAsm(`
-      movb $0x42, 1f+1   # patch the immediate of the next instruction
+      movb $0xb3, 1f     # mov $imm8, %al becomes mov $imm8, %bl
+    1: mov $0x11, %al`);
+    expect(m.reg("ebx") & 0xff).toBe(0x11);
+    expect(m.reg("eax") & 0xff).toBe(0);
+    expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBeGreaterThan(0n);
+  });
+
+  it("patches the record when a store changes only the next instruction's immediate", () => {
+    const m = runAsm(`
+      movb $0x42, 1f+1   # the immediate of the next instruction
     1: mov $0x11, %al`);
     expect(m.reg("eax") & 0xff).toBe(0x42);
-    expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBeGreaterThan(0n);
+    expect(m.u64Field(L.S_CODE_PATCHES)).toBe(1n);
+    expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBe(0n);
   });
 });

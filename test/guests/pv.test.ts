@@ -25,7 +25,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops", "gates", "preempt"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops", "gates", "preempt", "grants"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
