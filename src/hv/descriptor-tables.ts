@@ -9,6 +9,7 @@
 // the guest cannot map it writable, and taking the reference checks every descriptor in it.
 // LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
+import { ldtDescriptor } from "./ldt.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
 import { type Mfn } from "./addr.ts";
 import { PGT } from "./page-info.ts";
@@ -109,9 +110,9 @@ export function readDescriptor(d: Domain, sel: number): [number, number] | null 
   return guestGdtEntry(d, index);
 }
 
-/** The guest's LDT entry `index` (none until SET_LDT exists: see docs/HYPERVISOR.md). */
-function ldtEntry(_d: Domain, _index: number): [number, number] | null {
-  return null;
+/** The guest's LDT entry `index` (through the shadow window, mapping its page: ldt.ts). */
+function ldtEntry(d: Domain, index: number): [number, number] | null {
+  return ldtDescriptor(d, index);
 }
 
 /** Read GDT entry `index` of the guest's own GDT (set_gdt frames), or null past its end. */
@@ -131,10 +132,13 @@ function guestGdtEntry(d: Domain, index: number): [number, number] | null {
 export function loadSelector(d: Domain, sel: number, kind: "cs" | "ss" | "data"): Segment | null {
   sel &= 0xffff;
   if ((sel & 0xfffc) === 0) return kind === "data" ? { sel, base: 0, limit: 0, attr: 0 } : null;
-  if (sel & 4) return null; // LDT: not implemented
   const index = sel >>> 3;
   let seg: Segment | null;
-  if (index >= FIRST_RESERVED_GDT_ENTRY) seg = flatSegment(d, sel);
+  if (sel & 4) {
+    const e = ldtDescriptor(d, index);
+    if (!e) return null;
+    seg = { sel, base: descBase(e[0], e[1]), limit: descLimit(e[0], e[1]), attr: (e[1] >>> 8) & 0xf0ff };
+  } else if (index >= FIRST_RESERVED_GDT_ENTRY) seg = flatSegment(d, sel);
   else {
     const e = guestGdtEntry(d, index);
     if (!e) return null;

@@ -56,6 +56,8 @@ export class Vcpu {
   /** MMUEXT_SET_LDT: the LDT's linear address and entry count (0: no LDT) */
   ldtBase = 0;
   ldtEntries = 0;
+  /** LDT pages mapped into the per-domain window: page index → machine frame (ldt.ts) */
+  ldtMapped = new Map<number, number>();
   /** set_timer_op deadline in virtual nanoseconds, or null */
   timerDeadline: bigint | null = null;
   /** SCHEDOP_block: waiting for any event; SCHEDOP_poll: waiting for one of these ports */
@@ -73,6 +75,8 @@ export interface HypervisorAreaHooks {
   installInto(l2Mfn: number): void;
   /** map guest GDT page `page` (0-13) to `mfn`, or unmap it */
   mapGdtFrame(page: number, mfn: number | undefined): void;
+  /** write per-domain L1 slot `slot` (the LDT window, ldt.ts): a PTE, or 0 to unmap */
+  mapPerdomainSlot?(slot: number, pte: number): void;
   /** for the fast system-call path (direct-trap.ts): the per-domain L1, Xen's reserved GDT page */
   readonly perdomainL1?: number;
   readonly gdtReserved?: number;

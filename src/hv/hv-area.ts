@@ -113,6 +113,12 @@ export class HypervisorArea {
     this.writeEntry(this.perdomainL1, page, f === undefined ? mfnToMa(this.zeroPage) | PAGE_HYPERVISOR_RO : mfnToMa(f) | PAGE_HYPERVISOR);
   }
 
+  /** Write per-domain L1 slot `slot` (16-31: the LDT window, src/hv/ldt.ts); the caller flushes. */
+  mapPerdomainSlot(slot: number, pte: number): void {
+    if (!Number.isInteger(slot) || slot <= FIRST_RESERVED_GDT_PAGE + 1) throw new RangeError(`per-domain slot ${slot} is the GDT's or the TSS's`);
+    this.writeEntry(this.perdomainL1, slot, pte);
+  }
+
   private writeEntry(table: Mfn, index: number, value: number): void {
     const at = (mfnToMa(table) + index * this.layout.pteBytes) as Ma;
     if (index >= this.layout.entriesPerTable) throw new RangeError(`entry ${index} ${hex(at)}`);

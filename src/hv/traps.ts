@@ -21,6 +21,7 @@ import { bounce } from "./bounce.ts";
 import { emulatePrivilegedOp, emulateForcedPrefix, syncTs } from "./emul-priv-op.ts";
 import { ptwrPageFault } from "./ptwr.ts";
 import { emulateGateOp } from "./emul-gate-op.ts";
+import { ldtMappingFault } from "./ldt.ts";
 
 export const TRAP_DE = 0, TRAP_BP = 3, TRAP_OF = 4, TRAP_UD = 6, TRAP_NM = 7, TRAP_GP = 13, TRAP_PF = 14;
 /** Vectors that push an error code (TRAP_HAVE_EC). */
@@ -97,6 +98,8 @@ export function handleException(d: Domain): void {
     case TRAP_PF:
       // a kernel store to one of its L1 tables under writable_pagetables (fixup_page_fault)
       if (ptwrPageFault(d, m.field(L.S_CR2), code)) return;
+      // a fault in the LDT window maps the guest's LDT page (ldt.ts) or becomes the guest's #PF
+      if (ldtMappingFault(d, m.field(L.S_CR2), (lin) => deliverFault(d, TRAP_PF, code, lin))) return;
       deliverFault(d, TRAP_PF, code, m.field(L.S_CR2));
       return;
   }

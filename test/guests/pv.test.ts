@@ -25,7 +25,7 @@ function expectAllChecksPass(out: string, why: string) {
 
 describe("PV guests", () => {
   it("are all built, in both layouts", () => {
-    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops", "gates", "preempt", "grants"]) {
+    for (const g of ["hello", "traps", "syscall", "events", "multicall", "badstack", "headers-only", "descriptors", "timers", "privops", "gates", "preempt", "grants", "ldt"]) {
       expect(images).toContain(`${g}-pae`);
       expect(images).toContain(`${g}-classic`);
     }
@@ -111,6 +111,15 @@ describe("PV guests", () => {
     expect(r.d.stats.hypercalls.get(13)).toBe(5);
     // continuations created: 3 + 1 + 2 × 2 (a preempted sub-call's, then its multicall's)
     expect(r.d.preempt.continuations).toBe(3 + 1 + 4);
+  });
+
+  it.each(["ldt-pae", "ldt-classic"])("%s: LDT pages mapped on first use; the faults a guest must see bounced", (name) => {
+    const r = runGuest(name);
+    expect(r.status, r.out).toBe(0);
+    // #NP (not present), #GP (beyond the LDT, no LDT), #PF (page still writable); one gate emulated
+    expect(Object.fromEntries(r.d.stats.bounces)).toEqual({ 11: 1, 13: 2, 14: 1 });
+    expect(r.d.stats.emulated).toBe(1);
+    expect(r.d.vcpu.ldtMapped.size).toBe(0);
   });
 
   it.each(["badstack-pae", "badstack-classic"])("%s: a bounce frame that cannot be written kills the domain (exit 1)", (name) => {

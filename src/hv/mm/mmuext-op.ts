@@ -16,10 +16,11 @@
 //                       source only the domain's): -EINVAL otherwise
 //   NEW_USER_BASEPTR    64-bit only: -EINVAL from compat (PAE), unknown (-ENOSYS) in classic
 //   MARK/UNMARK_SUPER   -EOPNOTSUPP
-//   SET_LDT             not implemented here: -ENOSYS, logged
+//   SET_LDT             ../ldt.ts
 // Commands that act on frames need the caller to be the page owner (foreigndom DOMID_SELF).
 import type { Domain } from "../domain.ts";
 import { createContinuation, ERESTART } from "../continuation.ts";
+import { setLdt } from "../ldt.ts";
 import { ERRNO, HYPERCALL, MMUEXT, MMUEXT_OP } from "../abi.ts";
 import { type Mfn, hex } from "../addr.ts";
 import { GuestFault } from "../guest-memory.ts";
@@ -140,9 +141,7 @@ function op(d: Domain, cmd: number, arg1: number, arg2: number): number {
     case MMUEXT.COPY_PAGE: return copyPage(d, arg1, arg2);
     case MMUEXT.NEW_USER_BASEPTR: return d.layout === "pae" ? -ERRNO.EINVAL : -ERRNO.ENOSYS;
     case MMUEXT_MARK_SUPER: case MMUEXT_UNMARK_SUPER: return -ERRNO.EOPNOTSUPP;
-    case MMUEXT.SET_LDT:
-      d.logHv("mmuext_op: MMUEXT_SET_LDT is not implemented (-ENOSYS)");
-      return -ERRNO.ENOSYS;
+    case MMUEXT.SET_LDT: return setLdt(d, arg1, arg2); // ../ldt.ts
     default: return -ERRNO.ENOSYS;
   }
 }
