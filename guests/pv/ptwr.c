@@ -1,8 +1,8 @@
 /*
  * ptwr: writable page tables (vm_assist VMASST_TYPE_writable_pagetables; Xen's
  * arch/x86/pv/ro-page-fault.c). The kernel writes its own L1 entries with ordinary instructions
- * through its read-only mapping of the L1: MOV, XCHG, CMPXCHG (and CMPXCHG8B and a high-then-low
- * pair of stores in the PAE layout). Each store faults, is validated and applied by the
+ * through its read-only mapping of the L1: MOV (32 and 16 bits), XCHG, CMPXCHG, AND, OR (8 bits),
+ * BTS, BTR (and CMPXCHG8B and a high-then-low pair of stores in the PAE layout). Each store faults, is validated and applied by the
  * hypervisor, and the kernel continues after it. Without the assist, and for every store Xen
  * refuses (an entry mapping its own page table writable, a frame that is not the domain's, a
  * cache-attribute bit, a misaligned store, a store into an L2), the #PF is the kernel's and the
@@ -24,6 +24,7 @@ static int store_faults(volatile void *at, uint32_t v) {
 }
 
 int main(void) {
+  unsigned char zf;
   pv_traps_install();
   unsigned long tva = (unsigned long)target;
   volatile pte_t *pte = pv_l1e(tva);
@@ -53,9 +54,24 @@ int main(void) {
   pv_invlpg(tva);
   CHECK_EQ(target[0], 'T', "`target` is its own frame again");
 
+  /* read-modify-write instructions, as Linux's set_bit/clear_bit on entries */
+  unsigned char cf;
+  asm volatile("lock andl %2, (%1); setz %0" : "=q"(zf) : "r"(lo), "i"(~PTE_RW) : "memory", "cc");
+  CHECK(*pte == (orig & ~(pte_t)PTE_RW) && zf == 0, "LOCK AND cleared RW (ZF clear)");
+  asm volatile("lock btsl $1, (%1); setc %0" : "=q"(cf) : "r"(lo) : "memory", "cc");
+  CHECK(*pte == orig && cf == 0, "LOCK BTS set RW again (CF = the old bit, 0)");
+  asm volatile("lock btrl %2, (%1); setc %0" : "=q"(cf) : "r"(lo), "r"(5) : "memory", "cc");
+  CHECK(*pte == (orig & ~(pte_t)PTE_A) && cf == 1, "LOCK BTR with a register offset cleared A (CF 1)");
+  asm volatile("orb $0x20, (%0)" : : "r"(lo) : "memory", "cc");
+  CHECK(*pte == orig, "OR of one byte set A again");
+  asm volatile("movw %w0, (%1)" : : "r"((uint32_t)orig), "r"(lo) : "memory");
+  CHECK(*pte == orig, "a 16-bit MOV of the low word");
+  pv_seen.count = 0;
+  TRY("orl $0x10, (%0)", "r"(lo));
+  CHECK(pv_seen.count == 1 && pv_seen.vector == 14 && *pte == orig, "OR of PCD is refused: #PF, entry unchanged");
+
   /* CMPXCHG: success, then a stale comparison */
   uint32_t acc = (uint32_t)orig;
-  unsigned char zf;
   asm volatile("lock cmpxchgl %2, (%3); setz %1" : "+a"(acc), "=q"(zf) : "r"((uint32_t)to_other), "r"(lo) : "memory", "cc");
   CHECK(zf == 1 && *pte == to_other, "CMPXCHG with the current entry: ZF set, entry replaced");
   acc = (uint32_t)orig;

@@ -10,6 +10,7 @@ export const {
   Code, Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register,
 } = iced;
 export type Code = Iced.Code;
+export type ConstantOffsets = Iced.ConstantOffsets;
 export type Decoder = Iced.Decoder;
 export type DecoderError = Iced.DecoderError;
 export type DecoderOptions = Iced.DecoderOptions;

@@ -8,8 +8,9 @@
 //   - the L1 entry mapping CR2 is present and read-only, and maps a frame of this domain whose
 //     type is a validated, referenced L1 page table (page_lock);
 // then decodes the faulting instruction and emulates its store:
-//   MOV r/m, r and MOV r/m, imm (1, 2 or 4 bytes), XCHG r/m, r, CMPXCHG r/m, r (1/2/4 bytes) and
-//   CMPXCHG8B. The store must be naturally aligned and lie in CR2's page. A store narrower than
+//   MOV r/m, r and MOV r/m, imm (1, 2 or 4 bytes), XCHG r/m, r, CMPXCHG r/m, r (1/2/4 bytes),
+//   CMPXCHG8B, and the read-modify-write OR, AND, XOR, ADD, SUB (register or immediate source)
+//   and BTS, BTR, BTC (32 bits). The store must be naturally aligned and lie in CR2's page. A store narrower than
 //   an entry (4 bytes in the classic layout, 8 in PAE) is merged with the rest of the entry.
 // The new entry is checked as mod_l1_entry would (get_page_from_l1e: flags, ownership, no
 // writable mapping of a page table or descriptor page); the old entry's references are dropped.
@@ -40,9 +41,11 @@ interface Store {
   /** the value to store (low `bytes` bytes; up to 8 as [lo, hi]) */
   lo: number;
   hi: number;
-  kind: "mov" | "xchg" | "cmpxchg" | "cmpxchg8b";
+  kind: "mov" | "xchg" | "cmpxchg" | "cmpxchg8b" | "rmw";
   /** XCHG / CMPXCHG register operand */
   reg?: number;
+  /** a read-modify-write instruction: the new value and EFLAGS from the old value */
+  rmw?: (old: number, eflags: number) => [number, number];
 }
 
 /**
@@ -137,8 +140,89 @@ function storeOf(d: Domain, insn: Instruction): Store | null {
     case Code.Cmpxchg8b_m64:
       return { lin, bytes: 8, lo: d.machine.reg("ebx"), hi: d.machine.reg("ecx"), kind: "cmpxchg8b" };
     default:
-      return null;
+      return rmwOf(d, insn, lin);
   }
+}
+
+/** An r/m-destination form from iced's form name (Add_rm16_imm8 → ["Add", 2]). */
+function rmForm(insn: Instruction): [string, number] | null {
+  const m = /^([A-Z][a-z]+)_rm(8|16|32)_/.exec(Code[insn.code]);
+  return m ? [m[1], Number(m[2]) / 8] : null;
+}
+
+const ALU = new Map<string, (a: number, b: number) => [number, "logic" | "add" | "sub"]>([
+  ["Or", (a, b) => [a | b, "logic"]],
+  ["And", (a, b) => [a & b, "logic"]],
+  ["Xor", (a, b) => [a ^ b, "logic"]],
+  ["Add", (a, b) => [a + b, "add"]],
+  ["Sub", (a, b) => [a - b, "sub"]],
+]);
+const BIT_OPS = new Map<string, (old: number, bit: number) => number>([
+  ["Bts", (old, bit) => old | bit],
+  ["Btr", (old, bit) => old & ~bit],
+  ["Btc", (old, bit) => old ^ bit],
+]);
+
+/**
+ * Read-modify-write instructions on the entry, as Xen's x86_emulate performs them through
+ * ptwr_emulated_read/write: OR, AND, XOR, ADD, SUB with a register or immediate source (8, 16,
+ * 32 bits; LOCK allowed) and BTS, BTR, BTC (32 bits; a register bit offset selects the dword it
+ * falls in). EFLAGS as the CPU sets them (the SDM's undefined ones: AF cleared by the logical
+ * operations, BT*'s OF/SF/AF/PF left as they were).
+ */
+function rmwOf(d: Domain, insn: Instruction, lin: number): Store | null {
+  const form = rmForm(insn);
+  if (form === null) return null;
+  const [op, bytes] = form;
+  const src = insn.op1Kind === OpKind.Register ? regValue(d, insn.op1Register)
+    : insn.op1Kind === OpKind.Immediate8 || insn.op1Kind === OpKind.Immediate16 || insn.op1Kind === OpKind.Immediate32 ||
+      insn.op1Kind === OpKind.Immediate8to16 || insn.op1Kind === OpKind.Immediate8to32
+      ? Number(BigInt.asUintN(32, insn.immediate(1))) : null;
+  if (src === null) return null;
+  const alu = ALU.get(op);
+  if (alu) {
+    const msk = mask(bytes);
+    return {
+      lin, bytes, lo: 0, hi: 0, kind: "rmw",
+      rmw: (old, eflags) => {
+        const [raw, kind] = alu(old, src & msk);
+        const res = (raw & msk) >>> 0;
+        return [res, arithFlags(eflags, kind, old, src & msk, res, bytes)];
+      },
+    };
+  }
+  const bitOp = BIT_OPS.get(op);
+  if (bitOp && bytes === 4) {
+    // BT* m32, r32: the signed bit offset reaches other dwords; m32, imm8: modulo 32.
+    let at = lin, n = src & 31;
+    if (insn.op1Kind === OpKind.Register) at = (lin + Math.floor((src | 0) / 32) * 4) >>> 0;
+    const bit = (1 << n) >>> 0;
+    return {
+      lin: at, bytes, lo: 0, hi: 0, kind: "rmw",
+      rmw: (old, eflags) => [bitOp(old, bit) >>> 0, (old & bit) ? eflags | FLAG_CF : eflags & ~FLAG_CF],
+    };
+  }
+  return null;
+}
+
+/** EFLAGS after a logical (CF = OF = 0), ADD or SUB operation of `bytes` width. */
+function arithFlags(eflags: number, kind: "logic" | "add" | "sub", a: number, b: number, res: number, bytes: number): number {
+  const sign = 2 ** (bytes * 8 - 1);
+  let f = eflags & ~(FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF);
+  if (kind === "add") {
+    if (res < a) f |= FLAG_CF;
+    if ((((a ^ res) & (b ^ res)) >>> 0) & sign) f |= FLAG_OF;
+    if ((a ^ b ^ res) & 0x10) f |= FLAG_AF;
+  } else if (kind === "sub") {
+    if (a < b) f |= FLAG_CF;
+    if ((((a ^ b) & (a ^ res)) >>> 0) & sign) f |= FLAG_OF;
+    if ((a ^ b ^ res) & 0x10) f |= FLAG_AF;
+  }
+  if (res === 0) f |= FLAG_ZF;
+  if (res >= sign) f |= FLAG_SF;
+  let x = res & 0xff; x ^= x >> 4; x ^= x >> 2; x ^= x >> 1;
+  if (!(x & 1)) f |= FLAG_PF;
+  return f >>> 0;
 }
 
 function sizeOf(code: Code): number {
@@ -163,15 +247,21 @@ function emulatedUpdate(d: Domain, table: Mfn, cr2: number, s: Store): boolean {
   if (s.bytes > entryBytes) return false; // CMPXCHG8B on a 4-byte classic entry
   const index = ((s.lin & 0xfff) / entryBytes) | 0;
   const [olo, ohi] = p.readEntry(table, index);
-  // The whole entry after the store (sub-word stores merged with the current entry).
   const off = s.lin & (entryBytes - 1); // byte offset inside the entry
+  const m = d.machine;
+  // A read-modify-write instruction computes its value from the current one.
+  let rmwFlags = 0;
+  if (s.rmw) {
+    const cur = ((off < 4 ? olo >>> (off * 8) : ohi >>> ((off - 4) * 8)) & mask(s.bytes)) >>> 0;
+    [s.lo, rmwFlags] = s.rmw(cur, m.eflags);
+  }
+  // The whole entry after the store (sub-word stores merged with the current entry).
   let nlo = olo, nhi = ohi;
   if (s.bytes === 8) { nlo = s.lo; nhi = s.hi; }
   else if (off < 4) { const sh = off * 8, m = (mask(s.bytes) << sh) >>> 0; nlo = ((olo & ~m) | ((s.lo << sh) & m)) >>> 0; }
   else { const sh = (off - 4) * 8, m = (mask(s.bytes) << sh) >>> 0; nhi = ((ohi & ~m) | ((s.lo << sh) & m)) >>> 0; }
   // The value the instruction reads back (XCHG's old value, CMPXCHG's comparison), unmerged.
   const oldPart = s.bytes === 8 ? [olo, ohi] : [((off < 4 ? olo >>> (off * 8) : ohi >>> ((off - 4) * 8)) & mask(s.bytes)) >>> 0, 0];
-  const m = d.machine;
   const compareExchange = s.kind === "cmpxchg" || s.kind === "cmpxchg8b";
   const want = s.kind === "cmpxchg8b" ? [m.reg("eax"), m.reg("edx")] : [m.reg("eax") & mask(s.bytes), 0];
   const setFlags = (equal: boolean) => {
@@ -198,6 +288,7 @@ function emulatedUpdate(d: Domain, table: Mfn, cr2: number, s: Store): boolean {
   p.writeEntry(table, index, nlo, nhi);
   p.putL1e(olo, ohi);
   if (compareExchange) setFlags(true);
+  if (s.kind === "rmw") m.eflags = rmwFlags;
   if (s.kind === "xchg") setRegValue(d, s.reg!, oldPart[0]);
   return true;
 }
