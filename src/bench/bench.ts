@@ -22,6 +22,9 @@ export interface BenchOptions {
   jitThreshold?: number;
   /** also measure start-up and peak RSS in child processes */
   process: boolean;
+  /** wall: host seconds in the run loop; cpu: the process's user + system CPU time of the whole
+   * run (steadier on a loaded machine; counts V8's compiler threads too) */
+  clock?: "wall" | "cpu";
 }
 
 export interface WorkloadResult {
@@ -50,6 +53,7 @@ export interface ProcessResult {
 
 export interface BenchReport {
   node: string;
+  clock: "wall" | "cpu";
   reps: number;
   scale: number;
   results: WorkloadResult[];
@@ -75,8 +79,9 @@ function withEngine<T>(engine: Engine, threshold: number | undefined, f: () => T
 }
 
 /** One run of workload `w` with `n` iterations: host seconds in the run loop, instructions, checksum. */
-function runOnce(w: Workload, n: number, bytes: Uint8Array): { seconds: number; insns: number; checksum: string } {
+function runOnce(w: Workload, n: number, bytes: Uint8Array, clock: "wall" | "cpu"): { seconds: number; insns: number; checksum: string } {
   const cmdline = `w=${w.name} n=${n}`;
+  const cpu0 = process.cpuUsage();
   let output: string, seconds: number, insns: number, ok: boolean;
   if (w.image === "bare") {
     const r = runImage(bytes, { name: "bench", cmdline });
@@ -92,6 +97,7 @@ function runOnce(w: Workload, n: number, bytes: Uint8Array): { seconds: number; 
     if (!ok) output += r.message ?? "";
   }
   const done = output.match(new RegExp(`^DONE ${w.name} (\\S+)$`, "m"));
+  if (clock === "cpu") { const c = process.cpuUsage(cpu0); seconds = (c.user + c.system) / 1e6; }
   if (!ok || !done) throw new Error(`workload ${w.name} (n=${n}) did not finish: ${output.trim().split("\n").slice(-2).join(" / ")}`);
   return { seconds, insns, checksum: done[1] };
 }
@@ -104,7 +110,7 @@ export function runWorkload(w: Workload, engine: Engine, opts: BenchOptions): Wo
   let insnsPerIter = 0, checksum = "";
   withEngine(engine, opts.jitThreshold, () => {
     for (let i = 0; i < opts.reps; i++) {
-      const s = runOnce(w, nSmall, bytes), l = runOnce(w, nLarge, bytes);
+      const s = runOnce(w, nSmall, bytes, opts.clock ?? "wall"), l = runOnce(w, nLarge, bytes, opts.clock ?? "wall");
       dts.push(l.seconds - s.seconds);
       insnsPerIter = (l.insns - s.insns) / (nLarge - nSmall);
       checksum = l.checksum;
@@ -155,14 +161,14 @@ export function runBench(opts: BenchOptions, progress?: (r: WorkloadResult) => v
     if (sums.size > 1) throw new Error(`workload ${name}: the engines disagree on the checksum (${[...sums].join(", ")})`);
   }
   const proc = opts.process ? opts.engines.map((e) => measureProcess(e, opts)) : [];
-  return { node: process.version, reps: opts.reps, scale: opts.scale, results, process: proc };
+  return { node: process.version, clock: opts.clock ?? "wall", reps: opts.reps, scale: opts.scale, results, process: proc };
 }
 
 /** The report as a Markdown table: one row per workload, one column per engine. */
 export function formatReport(rep: BenchReport): string {
   const engines = [...new Set([...rep.results.map((r) => r.engine), ...rep.process.map((p) => p.engine)])];
   const lines = [
-    `xenolith benchmark (Node ${rep.node}; medians of ${rep.reps}; two sizes n/10 and n, the difference counts)`,
+    `xenolith benchmark (Node ${rep.node}; ${rep.clock} time; medians of ${rep.reps}; two sizes n/10 and n, the difference counts)`,
     "",
     `| workload | unit | ${engines.join(" | ")} | insns/iter | what |`,
     `|---|---|${engines.map(() => "---:|").join("")}---:|---|`,

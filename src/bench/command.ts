@@ -5,7 +5,7 @@ import { runBench, formatReport, type BenchOptions } from "./bench.ts";
 import { WORKLOADS } from "./workloads.ts";
 import type { Engine } from "../core/machine.ts";
 
-interface Flags { reps: string; engines: string; workloads?: string; scale: string; jitThreshold?: string; process: boolean; json?: boolean }
+interface Flags { clock: "wall" | "cpu"; reps: string; engines: string; workloads?: string; scale: string; jitThreshold?: string; process: boolean; json?: boolean }
 
 export function addBenchOptions(cmd: Command): Command {
   return cmd
@@ -14,6 +14,7 @@ export function addBenchOptions(cmd: Command): Command {
     .option("--workloads <list>", `comma-separated, of: ${WORKLOADS.map((w) => w.name).join(", ")} (default: all)`)
     .option("--scale <x>", "multiply every workload's iteration count", "1")
     .option("--jit-threshold <n>", "jit: block entries before translation")
+    .addOption(new Option("--clock <clock>", "wall: host time in the run loop; cpu: process CPU time (steadier on a loaded machine)").choices(["wall", "cpu"]).default("wall"))
     .option("--no-process", "skip start-up time and peak RSS (child processes)")
     .addOption(new Option("--json", "print the report as JSON"));
 }
@@ -27,6 +28,7 @@ export function benchAction(flags: Flags): void {
     scale: Number(flags.scale),
     jitThreshold: flags.jitThreshold === undefined ? undefined : Number(flags.jitThreshold),
     process: flags.process,
+    clock: flags.clock,
   };
   if (!(opts.reps >= 1) || !(opts.scale > 0)) throw new Error("--reps must be at least 1 and --scale above 0");
   const report = runBench(opts, (r) => process.stderr.write(`  ${r.workload} ${r.engine}: ${r.value.toFixed(1)} ${r.unit}\n`));

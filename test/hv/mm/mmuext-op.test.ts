@@ -89,13 +89,15 @@ for (const layout of ["pae", "classic"] as const) {
       expect(m.snap([a, b, m.l1])).toEqual(before);
     });
 
-    it("refused to a domU: FLUSH_CACHE -EACCES, FLUSH_CACHE_GLOBAL -EINVAL, MARK_SUPER -EOPNOTSUPP; a batch stops there", () => {
+    it("refused to a domU: FLUSH_CACHE -EACCES, FLUSH_CACHE_GLOBAL -EINVAL, MARK_SUPER -EOPNOTSUPP; a bad SET_LDT -EINVAL (logged); a batch stops there", () => {
       const m = mmDomain(layout);
       expect(m.ext([[MMUEXT.TLB_FLUSH_LOCAL, 0], [MMUEXT.FLUSH_CACHE, 0], [MMUEXT.TLB_FLUSH_ALL, 0]])).toEqual([-ERRNO.EACCES, 1]);
       expect(m.ext([[18, 0]])).toEqual([-ERRNO.EINVAL, 0]);
       expect(m.ext([[19, 0]])).toEqual([-ERRNO.EOPNOTSUPP, 0]);
       expect(m.ext([[MMUEXT.NEW_USER_BASEPTR, 0]])).toEqual([layout === "pae" ? -ERRNO.EINVAL : -ERRNO.ENOSYS, 0]);
-      expect(m.ext([[MMUEXT.SET_LDT, 0, 0]])).toEqual([0, 1]); // no LDT: allowed (test/hv/ldt.test.ts)
+      expect(m.ext([[MMUEXT.SET_LDT, 0, 0]])).toEqual([0, 1]); // no LDT: accepted (src/hv/ldt.ts)
+      expect(m.ext([[MMUEXT.SET_LDT, 8, 1]])).toEqual([-ERRNO.EINVAL, 0]);
+      expect(m.d.hvLog.at(-1)).toMatch(/SET_LDT/);
       expect(m.ext([[99, 0]])).toEqual([-ERRNO.ENOSYS, 0]);
       expect(m.ext([[MMUEXT.TLB_FLUSH_LOCAL, 0]], m.d.domid)).toEqual([-ERRNO.ESRCH, 0xdead]);
     });
