@@ -1,4 +1,3 @@
-import * as __fs from "node:fs"; (globalThis as any).__fs = __fs;
 // A machine: one core (CPU + RAM) plus the host-side pieces that serve its exits: the block
 // decoder, the I/O port bus. `run()` drives the core until something the caller must see happens.
 import { L } from "./layout.gen.ts";
@@ -70,7 +69,6 @@ export class Machine {
     this.translator = undefined;
     this.u32[L.S_JIT_THRESHOLD >> 2] = JIT_OFF;
     if (engine === "jit") this.translator = new Translator(this.core, jitThreshold);
-    if (this.translator && process.env.XENOLITH_JIT_DUMP) { let k = 0; this.translator.onModule = (b) => (globalThis as any).__fs.writeFileSync(`${process.env.XENOLITH_JIT_DUMP}/m${k++}.wasm`, b); }
   }
 
   get u8(): Uint8Array { return this.core.u8; }

@@ -189,6 +189,8 @@ class RegionGen {
   private readonly patched: boolean;
   /** Wasm address of PAGE_PATCH of the region's page */
   private readonly patchAddr: number;
+  /** the region runs at CPL 3 */
+  private readonly user: boolean;
 
   constructor(private readonly blocks: BlockInfo[], private readonly imp: CoreImports, patchGen: number) {
     const f = this.f;
@@ -225,6 +227,7 @@ class RegionGen {
     this.spill = [...w].sort();
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
+    this.user = user;
     this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
     this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
   }
@@ -450,7 +453,7 @@ class RegionGen {
    * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
    * machine address. Branches out to $slow (depth `slowDepth`) on failure.
    * segRead/segWrite: attr fast bit, off <= limit, limit - off >= 3; then the TLB entry with the
-   * rights `need`, and no page crossing.
+   * rights `need`, no page crossing, and at CPL 3 alignment.
    */
   private checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
     const { f, t } = this;
@@ -461,6 +464,9 @@ class RegionGen {
     // lin
     f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
     f.get(t[3]).i32(0xfff).op(Op.i32_and).i32(0xffc).op(Op.i32_gt_u).brIf(slowDepth);
+    // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
+    // access.ts's fast paths, take only aligned ones
+    if (this.user) f.get(t[3]).i32(3).op(Op.i32_and).brIf(slowDepth);
     const need = write ? this.writeNeed : this.readNeed;
     f.get(t[3]).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
     f.i32(need).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(slowDepth);

@@ -3,6 +3,7 @@
 import { describe, it, expect } from "vitest";
 import { Emu } from "../diff/emu.ts";
 import { REGION, PAGE_W, PAGE_X, FILL_INT3 } from "../diff/protocol.ts";
+import { L } from "../../src/core/layout.gen.ts";
 
 const AC = 0x40000;
 function run(bytes: number[], eax: number, eflags: number) {
@@ -21,6 +22,20 @@ describe("alignment check at CPL 3", () => {
   it("a misaligned load with AC set raises #AC(0) and changes nothing", () => {
     const out = run(LOAD, REGION.DATA.base + 0x101, 0x202 | AC);
     expect(out.kind === "result" && [out.result.vector, out.result.err, out.result.regs[3]]).toEqual([17, 0, 0x11223344]);
+  });
+  it("a misaligned load after an aligned one from the same page (its TLB entry loaded) raises #AC", () => {
+    // mov (%ecx), %ebx runs as the case's one instruction; then mov (%eax), %ebx meets a TLB hit
+    // (with translation: the inline fast path of a translated block)
+    const emu = new Emu();
+    const first = emu.run({
+      index: 0, form: "t", bytes: new Uint8Array([0x8b, 0x19, ...LOAD]), eip: REGION.CODE.base + 0x100,
+      regs: [REGION.DATA.base + 0x101, REGION.DATA.base + 0x104, 0, 0x11223344, REGION.DATA.base + 0x800, 0, 0, 0], eflags: 0x202 | AC,
+      pages: [{ addr: REGION.CODE.base, flags: PAGE_W | PAGE_X, fill: FILL_INT3 }, { addr: REGION.DATA.base, flags: PAGE_W, fill: 3 }],
+      pokes: [],
+    });
+    expect(first.kind === "result" && first.result.vector).toBe(-1);
+    expect(emu.m.run(10n)).toBe("EXCEPTION"); // (the bytes after it are INT3)
+    expect([emu.m.field(L.S_EXC_VECTOR), emu.m.eip]).toEqual([17, REGION.CODE.base + 0x102]);
   });
   it("#AC comes before #PF on an unmapped page", () => {
     const out = run(STORE, REGION.DATA.base + 0x5001, 0x202 | AC);
