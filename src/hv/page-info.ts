@@ -32,9 +32,10 @@
 //   get_page_type(U) with U ≠ T and n > 0 fails: a frame cannot be an L1 and writable at once,
 //   nor an L2 and an L1 (Xen: "Bad type"). Writable needs no validation; a descriptor page is
 //   validated (every descriptor checked) but keeps its validated flag at n == 0, as only page
-//   tables hold references to drop. A type change (at n == 0) flushes the TLB first (Xen's
-//   tlbflush_timestamp filter, here unconditional): no stale writable translation survives a
-//   frame becoming a page table.
+//   tables hold references to drop. A change away from writable (at n == 0) flushes the TLB
+//   first (Xen filters by tlbflush_timestamp; here: only a writable frame can have translations
+//   granting more than its new type allows), as does freeing a frame: no stale writable
+//   translation survives a frame becoming a page table or descriptor page.
 //   PAE: an L2 referenced from L3 slot 3 carries Xen's mappings (PGT_pae_xen_l2): a flag on the
 //   L2 type, part of the type for the "same type?" test, so that L2 cannot also sit in slots 0-2.
 //   pin(T): get_page_and_type(T) + the pinned flag; unpin drops both. A pinned frame keeps its
@@ -172,7 +173,8 @@ export class PageInfo {
     if ((this.type[f] & 7) !== (type & 7)) {
       // _get_page_type: a new type starts unvalidated (writable needs no validation)
       this.stats.typeChanges++;
-      this.hooks.typeChanging?.(f);
+      // Only a writable frame can have translations that allow more than its new type does.
+      if ((this.type[f] & 7) === PGT.writable) this.hooks.typeChanging?.(f);
       this.validated[f] = type === PGT.writable ? 1 : 0;
     }
     this.type[f] = type;
