@@ -17,18 +17,20 @@
 // The three reservation calls return the number of extents done; they stop at the first extent
 // that cannot be done and never return an errno — a reservation that cannot be read, a list
 // outside the guest's address space, an unknown or foreign domain, an order above the domU limit
-// or bad mem_flags all return the start extent (0), as Xen does. The start extent is cmd >> 6
-// (a continuation's; every call here runs to completion).
+// or bad mem_flags all return the start extent (0), as Xen does. The start extent is cmd >> 6:
+// a long batch is preempted between extents (continuation.ts) and continues with
+// cmd = op | (extents done << 6), as Xen's hypercall_create_continuation does.
 //
 // Not implemented, -ENOSYS: exchange, add_to_physmap(_batch), remove_from_physmap, machphys_mfn_list,
 // machphys_mapping, the PoD, paging, sharing and access ops. memory_map is -ENOSYS as in Xen for a
 // domain whose toolstack set no memory map (libxl's default for a PV domU).
 import type { Domain, MachineMemory } from "./domain.ts";
 import {
-  DOMID_SELF, ERRNO, MEMOP_CMD_MASK, MEMOP_EXTENT_SHIFT, SHARED_INFO, XENMEM, XENMEMF, XEN_MEMORY_RESERVATION as R,
+  DOMID_SELF, ERRNO, HYPERCALL, MEMOP_CMD_MASK, MEMOP_EXTENT_SHIFT, SHARED_INFO, XENMEM, XENMEMF, XEN_MEMORY_RESERVATION as R,
 } from "./abi.ts";
 import { GuestFault } from "./guest-memory.ts";
 import { type Gpfn, type Mfn, mfn as asMfn } from "./addr.ts";
+import { createContinuation } from "./continuation.ts";
 
 /** CONFIG_DOMU_MAX_ORDER (x86): the largest extent order an unprivileged domain may ask for. */
 export const DOMU_MAX_ORDER = 9;
@@ -127,10 +129,17 @@ function reservationOp(d: Domain, mm: MachineMemory, op: number, start: number, 
   const limit = allocLimit(mm, r.memFlags);
   if (limit === null) return start;
   r.limit = limit;
-  if (op === XENMEM.increase_reservation) return increaseReservation(d, mm, r, start);
-  if (op === XENMEM.decrease_reservation) return decreaseReservation(d, mm, r, start);
-  return populatePhysmap(d, mm, r, start);
+  const done = op === XENMEM.increase_reservation ? increaseReservation(d, mm, r, start)
+    : op === XENMEM.decrease_reservation ? decreaseReservation(d, mm, r, start)
+    : populatePhysmap(d, mm, r, start);
+  if (done.preempted) return createContinuation(d, HYPERCALL.memory_op, [op | (done.i << MEMOP_EXTENT_SHIFT), arg]);
+  return done.i;
 }
+
+/** How far a reservation loop got, and whether it stopped to be continued. */
+interface Done { i: number; preempted: boolean }
+/** hypercall_preempt_check before extent `i` (never the call's first). */
+const preempted = (d: Domain, i: number, start: number) => d.preempt.check(i - start);
 
 /** alloc_domheap_pages + assign_pages: a new extent owned by the domain, or undefined. */
 function allocExtent(d: Domain, mm: MachineMemory, r: Reservation): Mfn | undefined {
@@ -145,23 +154,25 @@ function allocExtent(d: Domain, mm: MachineMemory, r: Reservation): Mfn | undefi
   return base;
 }
 
-function increaseReservation(d: Domain, mm: MachineMemory, r: Reservation, start: number): number {
-  if (r.order > DOMU_MAX_ORDER) return start;
+function increaseReservation(d: Domain, mm: MachineMemory, r: Reservation, start: number): Done {
+  if (r.order > DOMU_MAX_ORDER) return { i: start, preempted: false };
   let i = start;
   for (; i < r.nrExtents; i++) {
+    if (preempted(d, i, start)) return { i, preempted: true };
     const base = allocExtent(d, mm, r);
     if (base === undefined) break; // "Could not allocate order=%d extent"
     // Inform the domain of the new extent's machine frame (the extent stays allocated if this faults).
     if (r.list !== 0 && !tryWrite(d, r.list + i * 4, base)) break;
   }
-  return i;
+  return { i, preempted: false };
 }
 
-function populatePhysmap(d: Domain, mm: MachineMemory, r: Reservation, start: number): number {
+function populatePhysmap(d: Domain, mm: MachineMemory, r: Reservation, start: number): Done {
   const pod = (r.memFlags & XENMEMF.populate_on_demand) !== 0;
-  if (r.order > (pod ? MAX_ORDER : DOMU_MAX_ORDER)) return start;
+  if (r.order > (pod ? MAX_ORDER : DOMU_MAX_ORDER)) return { i: start, preempted: false };
   let i = start;
   for (; i < r.nrExtents; i++) {
+    if (preempted(d, i, start)) return { i, preempted: true };
     const gpfn = tryRead(d, r.list + i * 4);
     if (gpfn === null) break;
     if (pod) break; // "Disallow populating PoD pages on oneself"
@@ -170,18 +181,19 @@ function populatePhysmap(d: Domain, mm: MachineMemory, r: Reservation, start: nu
     for (let j = 0; j < 2 ** r.order; j++) mm.m2p.set(asMfn(base + j), ((gpfn + j) >>> 0) as Gpfn);
     if (!tryWrite(d, r.list + i * 4, base)) break;
   }
-  return i;
+  return { i, preempted: false };
 }
 
-function decreaseReservation(d: Domain, mm: MachineMemory, r: Reservation, start: number): number {
-  if (r.order > DOMU_MAX_ORDER) return start;
+function decreaseReservation(d: Domain, mm: MachineMemory, r: Reservation, start: number): Done {
+  if (r.order > DOMU_MAX_ORDER) return { i: start, preempted: false };
   let i = start;
   outer: for (; i < r.nrExtents; i++) {
+    if (preempted(d, i, start)) return { i, preempted: true };
     const gmfn = tryRead(d, r.list + i * 4);
     if (gmfn === null) break;
     for (let j = 0; j < 2 ** r.order; j++) if (guestRemovePage(d, mm, (gmfn + j) >>> 0) !== 0) break outer;
   }
-  return i;
+  return { i, preempted: false };
 }
 
 /**

@@ -24,6 +24,15 @@ describe("balloon guest", () => {
     expect(r.d.stats.toJSON()).toMatchObject({ balloonFramesIn: 17, balloonFramesOut: 18 });
   });
 
+  it.each(["balloon-pae", "balloon-classic"])("%s: reservations preempted every 3 extents continue to the same result", (name) => {
+    const r = runGuest(name, { setup: (d) => { d.preempt.limit = 3; } });
+    expect(r.status, r.out).toBe(0);
+    // 16 extents out, 8 and 6 in: continued 5 + 2 + 1 times (no other call here is batched)
+    expect(r.d.preempt.continuations).toBe(8);
+    expect(r.d.stats.balloonOut).toBe(18);
+    expect(r.d.stats.balloonIn).toBe(17);
+  });
+
   it("frames given back return to the pool, scrubbed, and are handed out again", () => {
     const r = runGuest("balloon-pae", { nrPages: 4096 });
     expect(r.status, r.out).toBe(0);
