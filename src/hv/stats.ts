@@ -45,9 +45,9 @@ export class Stats {
 
   countHypercall(nr: number): void { this.hypercalls.set(nr, (this.hypercalls.get(nr) ?? 0) + 1); }
   countBounce(vector: number): void { this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1); }
-  /** All hypervisor entries: hypercalls, bounced exceptions, emulated instructions. */
+  /** All hypervisor entries: hypercalls, bounced exceptions, emulated instructions (ptwr's too). */
   get entries(): number {
-    let n = this.emulated;
+    let n = this.emulated + this.ptwrEmulations;
     for (const c of this.hypercalls.values()) n += c;
     for (const c of this.bounces.values()) n += c;
     return n;
