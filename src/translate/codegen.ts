@@ -68,6 +68,8 @@ type Plan =
   | { k: "shift"; op: number; count: number } | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
+/** inlined forms with a fast path that may fall back to stepRecord */
+const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluMR", "aluMI", "pushR", "pushI", "popR", "jmp", "jcc", "loop", "call", "ret"]);
 
 /**
  * Decide how record `r` is translated (`last`: it is the block's final record; `patched`: its
@@ -191,6 +193,8 @@ class RegionGen {
   private readonly patchAddr: number;
   /** the region runs at CPL 3 */
   private readonly user: boolean;
+  /** some record may run in the core and let its block go on (so `slow` may become 1) */
+  private readonly mayStep: boolean;
 
   constructor(private readonly blocks: BlockInfo[], private readonly imp: CoreImports, patchGen: number) {
     const f = this.f;
@@ -225,6 +229,8 @@ class RegionGen {
       }
     }));
     this.spill = [...w].sort();
+    // a record before the last of a block may run in the core and go on (step() sets `slow`)
+    this.mayStep = blocks.some((b, k) => b.records.some((_, i) => i < b.records.length - 1 && (this.allPlans[k][i] === null || FALLBACK.has(this.allPlans[k][i]!.k))));
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
@@ -283,7 +289,7 @@ class RegionGen {
     }
     // The last record did not leave the function: the block is over, the run loop goes on.
     const last = recs[n - 1];
-    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.leave(last.offset + last.len, () => this.eipAt(last.offset + last.len));
+    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.leave(last.offset + last.len, () => this.eipAt(last.offset + last.len), false);
   }
 
   private loops = false;
@@ -770,13 +776,13 @@ class RegionGen {
     this.eipAt(next); f.i32(r.imm2).op(Op.i32_add).set(t[1]);
     f.get(t[1]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
     if (counts) f.get(t[0]).set(g[R_ECX]);
-    this.leave(next + r.imm2, () => f.get(t[1]));
+    this.leave(next + r.imm2, () => f.get(t[1]), true);
     f.end();
     this.step(r, i); // returns
     if (conditional) {
       f.end();
       if (counts) f.get(t[0]).set(g[R_ECX]);
-      this.leave(next, () => this.eipAt(next));
+      this.leave(next, () => this.eipAt(next), false);
     }
   }
 
@@ -784,9 +790,9 @@ class RegionGen {
    * The current block retired all its records and continues at `eip()`, `off` bytes from its own
    * start: go there inside the function when that is a block of the region, else return.
    */
-  private leave(off: number, eip: () => void): void {
+  private leave(off: number, eip: () => void, limitChecked: boolean): void {
     const x = this.byDelta.get((this.delta[this.cur] + off) | 0);
-    if (x !== undefined) this.toBlock(x, eip);
+    if (x !== undefined) this.toBlock(x, eip, limitChecked);
     this.exit(eip);
   }
 
@@ -801,7 +807,7 @@ class RegionGen {
    * checked them for the head: every block of the region is on the head's linear and machine
    * page.) Otherwise falls through, for the caller to return to the run loop.
    */
-  private toBlock(x: number, eip: () => void): void {
+  private toBlock(x: number, eip: () => void, limitChecked: boolean): void {
     const { f, t, blocks } = this;
     const n = this.block.records.length;
     const head = blocks[0];
@@ -810,23 +816,24 @@ class RegionGen {
     eip(); f.set(this.tgt);
     f.block(); // $leave
     const leave = f.label();
-    f.get(this.tgt).get(this.rbase);
-    if (this.delta[x]) f.i32(this.delta[x]).op(Op.i32_add);
-    f.op(Op.i32_ne).brIfTo(leave);
-    // SDM Vol. 3, 5.3: fetching beyond the CS limit raises #GP(0) (findBlock)
-    f.get(this.tgt).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIfTo(leave);
-    f.get(this.slow).if();
-    f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIfTo(leave);
-    f.load32At(L.S_MODE).i32(head.mode).op(Op.i32_ne).brIfTo(leave);
-    f.load32At(L.PAGE_GEN_BASE + 4 * mpn).i32(head.gen).op(Op.i32_ne).brIfTo(leave);
-    if (!this.patched) f.load32At(this.patchAddr).brIfTo(leave);
-    f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.tgt).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
-    f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
-    const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
-    f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIfTo(leave);
-    f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIfTo(leave);
-    f.i32(0).set(this.slow);
-    f.end();
+    // (the target is rbase + delta[x]: the current block started at rbase + delta[cur], and x is
+    // where its branch, fall-through or — compared by ret() — RET goes)
+    // SDM Vol. 3, 5.3: fetching beyond the CS limit raises #GP(0) (findBlock); branches checked it
+    if (!limitChecked) f.get(this.tgt).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIfTo(leave);
+    if (this.mayStep) {
+      f.get(this.slow).if();
+      f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIfTo(leave);
+      f.load32At(L.S_MODE).i32(head.mode).op(Op.i32_ne).brIfTo(leave);
+      f.load32At(L.PAGE_GEN_BASE + 4 * mpn).i32(head.gen).op(Op.i32_ne).brIfTo(leave);
+      if (!this.patched) f.load32At(this.patchAddr).brIfTo(leave);
+      f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.tgt).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
+      f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
+      const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
+      f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIfTo(leave);
+      f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIfTo(leave);
+      f.i32(0).set(this.slow);
+      f.end();
+    }
     f.get(this.insns).i64(BigInt(n)).op(Op.i64_add).set(this.insns);
     this.budgetEndsInside(blocks[x].records.length).if();
     f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).brTo(leave);
@@ -858,7 +865,7 @@ class RegionGen {
     this.storeRam(() => f.get(t[0]));
     f.get(t[1]).set(g[R_ESP]);
     this.countHits(1);
-    this.leave(next + r.imm2, () => f.get(t[0]).i32(r.imm2).op(Op.i32_add));
+    this.leave(next + r.imm2, () => f.get(t[0]).i32(r.imm2).op(Op.i32_add), true);
     f.end();
     this.step(r, i);
   }
@@ -877,7 +884,7 @@ class RegionGen {
       f.get(t[0]).get(this.rbase);
       if (this.delta[x]) f.i32(this.delta[x]).op(Op.i32_add);
       f.op(Op.i32_eq).if();
-      this.toBlock(x, () => f.get(t[0]));
+      this.toBlock(x, () => f.get(t[0]), true);
       this.exit(() => f.get(t[0]));
       f.end();
     }

@@ -146,3 +146,29 @@ describe("mmu_update on a PAE L3", () => {
     expect(m.pages.typeInfo(m.l2 as Mfn)).toBe(PGT.l2 | PGT_PAE_XEN_L2);
   });
 });
+
+describe("linear page tables (get_l2_linear_pagetable, pv-linear-pt on)", () => {
+  it("an L2 may map another validated L2 read-only; a table used linearly may not hold linear entries itself", () => {
+    const m = mmDomain("pae");
+    const other = m.mfnOf(310) as Mfn;
+    expect(m.mmu([[m.ea(m.l1, 310), other * 4096 | 0x21], [m.ea(m.top, 0), other * 4096 | 1]])).toEqual([0, 2]);
+    const counts = () => [m.pages.refCount(other), m.pages.typeCountOf(other), m.pages.refCount(m.l2), m.pages.typeCountOf(m.l2)];
+    const base = counts();
+    // the pae_xen_l2 maps `other` as a linear page table: a type reference on it
+    expect(m.mmu([[m.ea(m.l2, 5), other * 4096 | 0x25]])).toEqual([0, 1]);
+    expect(counts()).toEqual([base[0] + 1, base[1] + 1, base[2], base[3]]);
+    // writable: refused
+    expect(m.mmu([[m.ea(m.l2, 6), other * 4096 | 0x27]])).toEqual([-ERRNO.EINVAL, 0]);
+    // `other` is in linear use, so it may not hold a linear entry (inc_linear_entries fails)
+    const before = m.snap([other, m.l2]);
+    expect(m.mmu([[m.ea(other, 7), m.l2 * 4096 | 0x25]])).toEqual([-ERRNO.EINVAL, 0]);
+    expect(m.snap([other, m.l2])).toEqual(before);
+    // removing the linear entry gives the reference back
+    expect(m.mmu([[m.ea(m.l2, 5), 0]])).toEqual([0, 1]);
+    expect(counts()).toEqual(base);
+    // now it may
+    expect(m.mmu([[m.ea(other, 7), m.l2 * 4096 | 0x25]])).toEqual([0, 1]);
+    expect(m.mmu([[m.ea(other, 7), 0]])).toEqual([0, 1]);
+    expect(counts()).toEqual(base);
+  });
+});
