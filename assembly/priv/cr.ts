@@ -12,10 +12,12 @@ const CR0_CD: u32 = 1 << 30;
 /** CR0 bits that exist: PE MP EM TS ET NE WP AM NW CD PG; the rest read as 0. */
 const CR0_BITS: u32 = 0x3F | CR0_WP | (1 << 18) | CR0_NW | CR0_CD | CR0_PG;
 /**
- * CR4 bits this processor has: DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT and TSD. VME/PVI
- * (no virtual-8086 mode) and later bits are reserved: setting them is #GP(0).
+ * CR4 bits this processor has: those of the features CPUID reports (docs/CPUID.md) — TSD (TSC),
+ * PSE, PAE, PGE. Every other bit is reserved and setting it is #GP(0) (SDM Vol. 3, 2.5 and MOV
+ * to CR4): VME/PVI (no virtual-8086 mode), DE, MCE (not reported), PCE (no RDPMC), OSFXSR and
+ * OSXMMEXCPT (no FXSR/SSE), and everything from bit 11 up.
  */
-export const CR4_BITS: u32 = (1 << 2) | (1 << 3) | CR4_PSE | CR4_PAE | (1 << 6) | CR4_PGE | (1 << 8) | (1 << 9) | (1 << 10);
+export const CR4_BITS: u32 = (1 << 2) | CR4_PSE | CR4_PAE | CR4_PGE;
 
 @inline export function cr0(): u32 { return load<u32>(S_CR0); }
 

@@ -80,9 +80,12 @@ describe("control registers", () => {
     const m = run(`mov $0x1, %eax; mov %eax, %cr0; mov %cr0, %ebx`);
     expect(m.reg("ebx")).toBe(0x11);
   });
-  it("CR4: reserved bits (VME, bit 11+) are #GP(0)", () => {
+  it("CR4: reserved bits (VME, bit 11+, and the bits of features CPUID does not report) are #GP(0)", () => {
     expect(vec(run(`mov $1, %eax; mov %eax, %cr4`))).toBe(13);
     expect(vec(run(`mov $0x800, %eax; mov %eax, %cr4`))).toBe(13);
+    // DE, MCE, PCE, OSFXSR, OSXMMEXCPT: CPUID.1:EDX has no DE, MCE, FXSR, SSE; no RDPMC
+    for (const bit of [3, 6, 8, 9, 10]) expect(vec(run(`mov $${1 << bit}, %eax; mov %eax, %cr4`)), `bit ${bit}`).toBe(13);
+    expect(run(`mov $0x4, %eax; mov %eax, %cr4; mov %cr4, %ebx`).reg("ebx")).toBe(0x4); // TSD
     expect(run(`mov $0xb0, %eax; mov %eax, %cr4; mov %cr4, %ebx`).reg("ebx")).toBe(0xb0);
   });
   it("CR1 and CR5 are #UD", () => {
