@@ -41,8 +41,14 @@ export const BLOCK_JIT_SIZE: u32 = 0x40000;
 /** region: indices of hot blocks waiting for translation */
 export const JIT_QUEUE_BASE: u32 = 0x1B02000;
 export const JIT_QUEUE_SIZE: u32 = 0x1000;
+/** region: PV trap table, 8 bytes per vector: u32 handler EIP, u16 CS, u8 trap_info flags, u8 1 = registered (written by src/hv/core-mirror.ts) */
+export const PV_TRAP_TABLE_BASE: u32 = 0x1B03000;
+export const PV_TRAP_TABLE_SIZE: u32 = 0x800;
+/** region: PV: u32 per vector, exceptions bounced in the core since the host last collected them */
+export const PV_BOUNCE_COUNTS_BASE: u32 = 0x1B04000;
+export const PV_BOUNCE_COUNTS_SIZE: u32 = 0x400;
 /** region: decoded records (RECORD_FIELDS) */
-export const RECORDS_BASE: u32 = 0x1B03000;
+export const RECORDS_BASE: u32 = 0x1B05000;
 export const RECORDS_SIZE: u32 = 0x800000;
 /** region: guest machine RAM; its size is chosen when the machine is made */
 export const RAM_BASE: u32 = 0x2400000;
@@ -174,32 +180,62 @@ export const S_BLOCK_NEXT: u32 = 0x1001A4;
 export const S_JIT_THRESHOLD: u32 = 0x1001A8;
 /** u32: block indices waiting in JIT_QUEUE for the host to translate */
 export const S_JIT_QUEUE_COUNT: u32 = 0x1001AC;
+/** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
+export const S_PV_FLAGS: u32 = 0x1001B0;
+/** u32: PV: the domain's vm_assist bits (src/hv Domain.vmAssist) */
+export const S_PV_VM_ASSIST: u32 = 0x1001B4;
+/** u32: PV: the virtual IOPL (0-3) */
+export const S_PV_IOPL: u32 = 0x1001B8;
+/** u32: PV: stack_switch selector (the ring-1 stack for bounces from ring 3) */
+export const S_PV_KERNEL_SS: u32 = 0x1001BC;
+/** u32: PV: stack_switch stack pointer */
+export const S_PV_KERNEL_SP: u32 = 0x1001C0;
+/** u32: PV: the guest-visible CR2 (last page-fault address reported to the guest) */
+export const S_PV_CR2: u32 = 0x1001C4;
+/** u32: PV: machine address of vcpu_info.evtchn_upcall_pending (u8) */
+export const S_PV_UPCALL_PENDING_MA: u32 = 0x1001C8;
+/** u32: PV: machine address of vcpu_info.evtchn_upcall_mask (u8) */
+export const S_PV_UPCALL_MASK_MA: u32 = 0x1001CC;
+/** u32: PV: machine address of vcpu_info.arch.cr2 (u32) */
+export const S_PV_ARCH_CR2_MA: u32 = 0x1001D0;
+/** u32: PV: first linear address of the hypervisor area (guest accesses must end below it) */
+export const S_PV_HV_START: u32 = 0x1001D4;
+/** u32: PV: where the guest's segments end (the flat selectors' limit + 1) */
+export const S_PV_SEG_END: u32 = 0x1001D8;
+/** u32: PV: entries of the guest GDT (set_gdt) */
+export const S_PV_GDT_ENTRIES: u32 = 0x1001DC;
+/** u32[14]: PV: machine frames of the guest GDT (set_gdt) */
+export const S_PV_GDT_MFN: u32 = 0x1001E0;
+/** u32: PV: HYPERVISOR_iret calls served in the core since the host last collected them */
+export const S_PV_IRETS: u32 = 0x100218;
+/** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
+export const S_PV_BOUNCED: u32 = 0x10021C;
 /** u64: instructions retired (also the time-stamp counter) */
-export const S_INSNS: u32 = 0x1001B0;
+export const S_INSNS: u32 = 0x100220;
 /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-export const S_TSC_OFFSET: u32 = 0x1001B8;
+export const S_TSC_OFFSET: u32 = 0x100228;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-export const S_BUDGET_END: u32 = 0x1001C0;
+export const S_BUDGET_END: u32 = 0x100230;
 /** u64: TLB lookups that hit */
-export const S_TLB_HITS: u32 = 0x1001C8;
+export const S_TLB_HITS: u32 = 0x100238;
 /** u64: TLB lookups that missed */
-export const S_TLB_MISSES: u32 = 0x1001D0;
+export const S_TLB_MISSES: u32 = 0x100240;
 /** u64: page-table walks */
-export const S_TLB_WALKS: u32 = 0x1001D8;
+export const S_TLB_WALKS: u32 = 0x100248;
 /** u64: full TLB flushes */
-export const S_TLB_FLUSHES: u32 = 0x1001E0;
+export const S_TLB_FLUSHES: u32 = 0x100250;
 /** u64: blocks decoded by the host */
-export const S_BLOCKS_DECODED: u32 = 0x1001E8;
+export const S_BLOCKS_DECODED: u32 = 0x100258;
 /** u64: blocks entered */
-export const S_BLOCKS_RUN: u32 = 0x1001F0;
+export const S_BLOCKS_RUN: u32 = 0x100260;
 /** u64: code pages invalidated by stores (self-modifying code) */
-export const S_BLOCKS_INVALIDATED: u32 = 0x1001F8;
+export const S_BLOCKS_INVALIDATED: u32 = 0x100268;
 /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
-export const S_CODE_PATCHES: u32 = 0x100200;
+export const S_CODE_PATCHES: u32 = 0x100270;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x100208;
+export const S_EXIT_COUNTS: u32 = 0x100278;
 /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-export const S_FAULT_COUNTS: u32 = 0x100288;
+export const S_FAULT_COUNTS: u32 = 0x1002F8;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */

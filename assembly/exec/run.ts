@@ -18,6 +18,8 @@ import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
 import { dispatch } from "./dispatch";
 import { IF } from "./flags";
+// the PV hypervisor's exception bouncing and iret in the core (EXC_POLICY 2)
+import { pvException } from "../hv/bounce";
 
 export const NO_PAGE: u32 = 0xFFFFFFFF;
 /** MODE bit 0: the code segment is 32-bit (CS.D) */
@@ -134,10 +136,12 @@ function takeException(): u32 {
   if (policy == 0) return EXIT_EXCEPTION;
   if (policy == 2) {
     // PV guests: a software INT n the hypervisor opened (SOFT_INT_DIRECT) goes through the IDT
-    // with no hypervisor exit — Xen's int $0x80 direct trap; every other exception exits.
+    // with no hypervisor exit — Xen's int $0x80 direct trap; the common exceptions and
+    // HYPERVISOR_iret are served by the hypervisor's fast paths in the core (hv/bounce.ts);
+    // everything else exits to the hypervisor.
     const v = load<u32>(S_EXC_VECTOR);
-    if (load<u32>(S_EXC_KIND) != KIND_SOFT || !(load<u32>(S_SOFT_INT_DIRECT + ((v >> 5) << 2)) & (1 << (v & 31)))) return EXIT_EXCEPTION;
-    return deliverDirect();
+    if (load<u32>(S_EXC_KIND) == KIND_SOFT && (load<u32>(S_SOFT_INT_DIRECT + ((v >> 5) << 2)) & (1 << (v & 31)))) return deliverDirect();
+    return pvException() ? EXIT_NONE : EXIT_EXCEPTION;
   }
   return deliverPending();
 }

@@ -42,8 +42,14 @@ export const L = {
   /** region: indices of hot blocks waiting for translation */
   JIT_QUEUE_BASE: 0x1B02000,
   JIT_QUEUE_SIZE: 0x1000,
+  /** region: PV trap table, 8 bytes per vector: u32 handler EIP, u16 CS, u8 trap_info flags, u8 1 = registered (written by src/hv/core-mirror.ts) */
+  PV_TRAP_TABLE_BASE: 0x1B03000,
+  PV_TRAP_TABLE_SIZE: 0x800,
+  /** region: PV: u32 per vector, exceptions bounced in the core since the host last collected them */
+  PV_BOUNCE_COUNTS_BASE: 0x1B04000,
+  PV_BOUNCE_COUNTS_SIZE: 0x400,
   /** region: decoded records (RECORD_FIELDS) */
-  RECORDS_BASE: 0x1B03000,
+  RECORDS_BASE: 0x1B05000,
   RECORDS_SIZE: 0x800000,
   /** region: guest machine RAM; its size is chosen when the machine is made */
   RAM_BASE: 0x2400000,
@@ -175,32 +181,62 @@ export const L = {
   S_JIT_THRESHOLD: 0x1001A8,
   /** u32: block indices waiting in JIT_QUEUE for the host to translate */
   S_JIT_QUEUE_COUNT: 0x1001AC,
+  /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
+  S_PV_FLAGS: 0x1001B0,
+  /** u32: PV: the domain's vm_assist bits (src/hv Domain.vmAssist) */
+  S_PV_VM_ASSIST: 0x1001B4,
+  /** u32: PV: the virtual IOPL (0-3) */
+  S_PV_IOPL: 0x1001B8,
+  /** u32: PV: stack_switch selector (the ring-1 stack for bounces from ring 3) */
+  S_PV_KERNEL_SS: 0x1001BC,
+  /** u32: PV: stack_switch stack pointer */
+  S_PV_KERNEL_SP: 0x1001C0,
+  /** u32: PV: the guest-visible CR2 (last page-fault address reported to the guest) */
+  S_PV_CR2: 0x1001C4,
+  /** u32: PV: machine address of vcpu_info.evtchn_upcall_pending (u8) */
+  S_PV_UPCALL_PENDING_MA: 0x1001C8,
+  /** u32: PV: machine address of vcpu_info.evtchn_upcall_mask (u8) */
+  S_PV_UPCALL_MASK_MA: 0x1001CC,
+  /** u32: PV: machine address of vcpu_info.arch.cr2 (u32) */
+  S_PV_ARCH_CR2_MA: 0x1001D0,
+  /** u32: PV: first linear address of the hypervisor area (guest accesses must end below it) */
+  S_PV_HV_START: 0x1001D4,
+  /** u32: PV: where the guest's segments end (the flat selectors' limit + 1) */
+  S_PV_SEG_END: 0x1001D8,
+  /** u32: PV: entries of the guest GDT (set_gdt) */
+  S_PV_GDT_ENTRIES: 0x1001DC,
+  /** u32[14]: PV: machine frames of the guest GDT (set_gdt) */
+  S_PV_GDT_MFN: 0x1001E0,
+  /** u32: PV: HYPERVISOR_iret calls served in the core since the host last collected them */
+  S_PV_IRETS: 0x100218,
+  /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
+  S_PV_BOUNCED: 0x10021C,
   /** u64: instructions retired (also the time-stamp counter) */
-  S_INSNS: 0x1001B0,
+  S_INSNS: 0x100220,
   /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-  S_TSC_OFFSET: 0x1001B8,
+  S_TSC_OFFSET: 0x100228,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x1001C0,
+  S_BUDGET_END: 0x100230,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x1001C8,
+  S_TLB_HITS: 0x100238,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x1001D0,
+  S_TLB_MISSES: 0x100240,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x1001D8,
+  S_TLB_WALKS: 0x100248,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x1001E0,
+  S_TLB_FLUSHES: 0x100250,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x1001E8,
+  S_BLOCKS_DECODED: 0x100258,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x1001F0,
+  S_BLOCKS_RUN: 0x100260,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x1001F8,
+  S_BLOCKS_INVALIDATED: 0x100268,
   /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
-  S_CODE_PATCHES: 0x100200,
+  S_CODE_PATCHES: 0x100270,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x100208,
+  S_EXIT_COUNTS: 0x100278,
   /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-  S_FAULT_COUNTS: 0x100288,
+  S_FAULT_COUNTS: 0x1002F8,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */

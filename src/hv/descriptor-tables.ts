@@ -9,6 +9,7 @@
 // the guest cannot map it writable, and taking the reference checks every descriptor in it.
 // LDTs (mmuext SET_LDT) are not implemented: LDT selectors do not load.
 import type { Domain } from "./domain.ts";
+import { syncGdt } from "./core-mirror.ts";
 import { ldtDescriptor } from "./ldt.ts";
 import { ERRNO, FLAT_RING1_CS, FLAT_RING1_DS, FLAT_RING3_CS, FLAT_RING3_DS, FIRST_RESERVED_GDT_ENTRY } from "./abi.ts";
 import { type Mfn } from "./addr.ts";
@@ -183,6 +184,7 @@ export function setGdt(d: Domain, frameList: number, entries: number): number {
   for (let page = 0; page < FIRST_RESERVED_GDT_ENTRY / 512; page++) d.hvArea?.mapGdtFrame(page, frames[page]);
   d.vcpu.gdtFrames = frames;
   d.vcpu.gdtEntries = entries;
+  syncGdt(d);
   d.flushTlb();
   return 0;
 }

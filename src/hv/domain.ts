@@ -16,6 +16,7 @@ import { Stats } from "./stats.ts";
 import { GrantTable } from "./grant-table.ts";
 import { Preemption } from "./continuation.ts";
 import { DirectTrap } from "./direct-trap.ts";
+import { initCoreMirror, fastPathDefault } from "./core-mirror.ts";
 import { DOMID_XEN } from "./abi.ts";
 import { type Mfn, hex } from "./addr.ts";
 import { MachineFrames } from "./frames.ts";
@@ -33,14 +34,22 @@ export interface Callback { cs: number; eip: number; flags: number }
 
 /** struct pv_vcpu: the guest-visible CPU state the hypervisor virtualizes. */
 export class Vcpu {
-  /** trap_ctxt[256]: an entry with address 0 means "no handler" */
+  constructor(private readonly machine: Machine) {}
+  /** trap_ctxt[256]: an entry with address 0 means "no handler" (mirrored: core-mirror.ts) */
   trapTable: (TrapEntry | undefined)[] = new Array(256).fill(undefined);
+  // Kept in core state fields, which the core's bounce and iret fast paths use (core-mirror.ts).
   /** stack_switch: the ring-1 stack used when an exception arrives from ring 3 */
-  kernelSs = 0;
-  kernelSp = 0;
-  callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
+  get kernelSs(): number { return this.machine.field(L.S_PV_KERNEL_SS); }
+  set kernelSs(v: number) { this.machine.setField(L.S_PV_KERNEL_SS, v); }
+  get kernelSp(): number { return this.machine.field(L.S_PV_KERNEL_SP); }
+  set kernelSp(v: number) { this.machine.setField(L.S_PV_KERNEL_SP, v); }
   /** virtual IOPL (0-3), set by physdev_op set_iopl or, under architectural_iopl, by iret */
-  iopl = 0;
+  get iopl(): number { return this.machine.field(L.S_PV_IOPL); }
+  set iopl(v: number) { this.machine.setField(L.S_PV_IOPL, v); }
+  /** guest-visible CR2: the last page-fault address the hypervisor reported */
+  get cr2(): number { return this.machine.field(L.S_PV_CR2); }
+  set cr2(v: number) { this.machine.setField(L.S_PV_CR2, v); }
+  callbacks: { event?: Callback; failsafe?: Callback; syscall32?: Callback; sysenter?: Callback; nmi?: Callback } = {};
   /** PHYSDEVOP_set_iobitmap: the guest's I/O bitmap (linear address) and the ports it covers */
   iobmp = 0;
   iobmpLimit = 0;
@@ -49,8 +58,6 @@ export class Vcpu {
   pciCf8 = 0;
   /** guest-visible CR0.TS (fpu_taskswitch, clts) */
   cr0Ts = false;
-  /** guest-visible CR2: the last page-fault address the hypervisor reported */
-  cr2 = 0;
   gdtFrames: number[] = [];
   gdtEntries = 0;
   /** MMUEXT_SET_LDT: the LDT's linear address and entry count (0: no LDT) */
@@ -102,6 +109,8 @@ export interface DomainConfig {
   hvStart?: number;
   /** the builder's hypervisor area (without it, set_gdt and NEW_BASEPTR touch no mappings) */
   hvArea?: HypervisorAreaHooks;
+  /** bounce exceptions and serve HYPERVISOR_iret in the core (default: on unless XENOLITH_PV_FASTPATH=0) */
+  coreFastPath?: boolean;
   /**
    * The machine's page_info with the domain's frames typed by the builder (top table pinned).
    * Without it (a hand-built test domain) the domain makes its own over the machine's RAM,
@@ -143,7 +152,7 @@ export class Domain {
   readonly machineMemory?: MachineMemory;
   readonly domid: number;
   readonly mem: GuestMemory;
-  readonly vcpu = new Vcpu();
+  readonly vcpu: Vcpu;
   readonly events: EventChannels;
   readonly clock: VirtualClock;
   readonly console?: ConsoleBackend;
@@ -155,8 +164,9 @@ export class Domain {
   directTrap?: DirectTrap;
   readonly ramBase = L.RAM_BASE;
   readonly sharedInfoMa: number;
-  /** vm_assist bits (VMASST_TYPE_*) */
-  vmAssist = 0;
+  /** vm_assist bits (VMASST_TYPE_*), kept in the core for its fast paths */
+  get vmAssist(): number { return this.machine.field(L.S_PV_VM_ASSIST); }
+  set vmAssist(v: number) { this.machine.setField(L.S_PV_VM_ASSIST, v); }
   /** set when the domain has ended */
   end: DomainEnd | null = null;
   /** direct paging: page_info of every machine frame and the page-table validator (src/hv/mm) */
@@ -176,6 +186,8 @@ export class Domain {
     this.hvArea = cfg.hvArea;
     this.machineMemory = cfg.machineMemory;
     this.domid = cfg.domid ?? 1;
+    this.vcpu = new Vcpu(machine);
+    for (const f of [L.S_PV_KERNEL_SS, L.S_PV_KERNEL_SP, L.S_PV_IOPL, L.S_PV_CR2, L.S_PV_VM_ASSIST]) machine.setField(f, 0);
     this.owned = new Set(cfg.mfns);
     this.owned.add(cfg.sharedInfoMfn);
     this.sharedInfoMa = cfg.sharedInfoMfn * 4096;
@@ -196,8 +208,10 @@ export class Domain {
       this.events.bindBackend(cfg.console.evtchn, () => this.console!.drain());
     }
     if (cfg.storeEvtchn !== undefined) this.events.bindBackend(cfg.storeEvtchn, () => {});
-    // Every exception exits to the hypervisor (assembly/exec/run.ts takeException).
-    machine.setField(L.S_EXC_POLICY, 0);
+    // Exceptions go to the hypervisor: its fast paths in the core (core-mirror.ts) or an exit
+    // (assembly/exec/run.ts takeException); the direct trap may open int $0x80.
+    machine.setField(L.S_EXC_POLICY, 2);
+    initCoreMirror(this, cfg.coreFastPath ?? fastPathDefault());
     // The vCPU starts with events masked (XEN-PV-ABI.md §1: shared_info).
     this.setVcpuInfoU8(VCPU_INFO.evtchn_upcall_mask, 1);
     this.directTrap = DirectTrap.setup(this, cfg.allocFrame);

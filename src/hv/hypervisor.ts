@@ -9,6 +9,7 @@ import { L } from "../core/layout.gen.ts";
 import { call } from "./hypercall.ts";
 import { handleException, EXC_KIND_SOFT } from "./traps.ts";
 import { bounce } from "./bounce.ts";
+import { collect } from "./core-mirror.ts";
 import { VIRQ_TIMER } from "./abi.ts";
 
 export const HYPERCALL_VECTOR = 0x82;
@@ -72,6 +73,7 @@ export function runDomain(d: Domain, maxInsns: bigint = 1n << 62n): RunResult {
       if (until < slice) slice = until > 0n ? until : 1n;
     }
     const exit = m.run(slice);
+    collect(d); // bounces and irets the core's fast paths served
     switch (exit) {
       case "BUDGET":
         continue;

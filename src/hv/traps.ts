@@ -1,6 +1,7 @@
 // Exceptions and software interrupts of a PV guest (Xen arch/x86/traps.c, pv/traps.c): the trap
 // table the guest registers with set_trap_table, and what happens when the core exits with an
-// exception (every exception comes here, except int $0x80 through the direct trap, direct-trap.ts).
+// exception (every exception comes here, except int $0x80 through the direct trap, direct-trap.ts,
+// and what the core bounces itself: assembly/hv/bounce.ts mirrors this file for the common cases).
 //
 //  - `int $0x82` from ring 1 is a hypercall (hypervisor.ts); everything else is delivered through
 //    the trap table by bounce.ts.
@@ -18,6 +19,7 @@ import type { Domain } from "./domain.ts";
 import { L } from "../core/layout.gen.ts";
 import { SHARED_INFO, TRAP_INFO, VCPU_INFO } from "./abi.ts";
 import { bounce } from "./bounce.ts";
+import { syncTrapTable } from "./core-mirror.ts";
 import { emulatePrivilegedOp, emulateForcedPrefix, syncTs } from "./emul-priv-op.ts";
 import { ptwrPageFault } from "./ptwr.ts";
 import { emulateGateOp } from "./emul-gate-op.ts";
@@ -37,11 +39,13 @@ export function fixupSelector(sel: number): number { return (sel & 3) === 0 ? se
 /** HYPERVISOR_set_trap_table(traps): entries up to one with address 0; NULL clears the table. */
 export function setTrapTable(d: Domain, traps: number): number {
   const v = d.vcpu;
-  if (traps === 0) { v.trapTable.fill(undefined); d.directTrap?.syncInt80(); return 0; }
+  if (traps === 0) { v.trapTable.fill(undefined); syncTrapTable(d); d.directTrap?.syncInt80(); return 0; }
   try {
     setEntries(d, traps);
   } finally {
-    d.directTrap?.syncInt80(); // also when a later entry faulted: the earlier ones stay applied
+    // also when a later entry faulted: the earlier ones stay applied
+    syncTrapTable(d);
+    d.directTrap?.syncInt80();
   }
   return 0;
 }
