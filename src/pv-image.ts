@@ -111,7 +111,9 @@ export function runPvImage(bytes: Uint8Array, opts: PvImageOptions = {}): PvRunR
 /** The hypervisor's part of --stats (human-readable). */
 export function formatPvStats(h: object): string {
   const s = h as { hypervisorEntries: number; hypercalls: Record<string, number>; bounces: Record<string, number>; events: number; upcalls: number; emulatedInstructions: number;
-    balloonFramesIn: number; balloonFramesOut: number; writablePagetableEmulations: number };
+    balloonFramesIn: number; balloonFramesOut: number; writablePagetableEmulations: number;
+    mm?: { entriesValidated: number; entriesFastPath: number; tableValidations: number; typeChanges: number; pins: number; unpins: number;
+      framesFreed: number; failures: Record<string, number> } };
   const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
   return [
     `hypervisor    ${s.hypervisorEntries} entries (hypercalls, bounced exceptions, emulated instructions)`,
@@ -119,5 +121,9 @@ export function formatPvStats(h: object): string {
     `bounces       ${list(s.bounces)}`,
     `events        ${s.events} sent, ${s.upcalls} upcalls; ${s.emulatedInstructions} instructions emulated`,
     `memory        balloon ${s.balloonFramesIn} frames in, ${s.balloonFramesOut} out; ${s.writablePagetableEmulations} writable page-table writes emulated`,
+    ...(s.mm ? [
+      `page tables   ${s.mm.entriesValidated} entries validated (${s.mm.entriesFastPath} fast path), ${s.mm.tableValidations} tables validated, ` +
+        `${s.mm.typeChanges} type changes, ${s.mm.pins} pins, ${s.mm.unpins} unpins, ${s.mm.framesFreed} frames freed; refused: ${list(s.mm.failures)}`,
+    ] : []),
   ].join("\n") + "\n";
 }

@@ -168,6 +168,21 @@ describe("PV guests through `xenolith run`", () => {
     expect(hypercalls).toBeLessThan(30);
   });
 
+  it("attack: --stats prints the page-table work and every refused update by errno", () => {
+    const run = xenolith("--stats", join(dir, "attack-pae.elf"));
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    // the guest prints "attack <what>: <result>"; the refused mm updates are its negative results
+    // from mmu_update / update_va_mapping / mmuext_op (the hypervisor counts them by errno)
+    const line = run.stderr.match(/^page tables +(\d+) entries validated \((\d+) fast path\), (\d+) tables validated, (\d+) type changes, (\d+) pins, (\d+) unpins, (\d+) frames freed; refused: (.*)$/m);
+    expect(line, run.stderr).not.toBeNull();
+    const refused = Object.fromEntries(line![8].split(", ").map((kv) => kv.split(" ")).map(([k, v]) => [k, Number(v)]));
+    const json = JSON.parse(xenolith("--stats", "--json", join(dir, "attack-pae.elf")).stderr.trim().split("\n").pop()!).hypervisor.mm;
+    expect(refused).toEqual(json.failures);
+    expect(Number(line![5])).toBe(json.pins);
+    expect(Number(line![4])).toBe(json.typeChanges);
+    expect(Object.values(refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
   it("badstack exits 1 and says why the domain died", () => {
     const run = xenolith(join(dir, "badstack-classic.elf"));
     expect(run.status).toBe(1);
