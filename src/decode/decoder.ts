@@ -11,6 +11,7 @@ import type { Core } from "../core/core.ts";
 import { OPS } from "./ops.gen.ts";
 import { regNumber, memRegNumber, segNumber, NOT_A_REGISTER, NO_MEM_REG } from "./registers.ts";
 import { PatchSites } from "./patch-sites.ts";
+import { needsAbsentFeature } from "./absent.ts";
 
 // REC_FLAGS bits (mirror assembly/exec/operand.ts RF_*)
 export const RF_O16 = 1 << 0;
@@ -275,7 +276,8 @@ export class BlockDecoder {
         op = isMem ? opTable[row + 1] : opTable[row];
         ends = opTable[row + 2] !== 0;
       } else {
-        op = OP_UNIMPLEMENTED;
+        // A valid encoding of an extension CPUID does not report is #UD on this CPU (absent.ts).
+        op = needsAbsentFeature(instr) ? OP_INVALID : OP_UNIMPLEMENTED;
       }
     }
     dv.setUint16(r + L.REC_OP, op, true);

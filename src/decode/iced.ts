@@ -7,8 +7,9 @@ import type * as Iced from "iced-x86";
 const iced: typeof Iced = createRequire(import.meta.url)("iced-x86");
 
 export const {
-  Code, Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register,
+  Code, CpuidFeature, Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register,
 } = iced;
+export type CpuidFeature = Iced.CpuidFeature;
 export type Code = Iced.Code;
 export type ConstantOffsets = Iced.ConstantOffsets;
 export type Decoder = Iced.Decoder;

@@ -80,6 +80,12 @@ describe("control registers", () => {
     const m = run(`mov $0x1, %eax; mov %eax, %cr0; mov %cr0, %ebx`);
     expect(m.reg("ebx")).toBe(0x11);
   });
+  it("instructions of extensions CPUID does not report (MMX, SSE, SSE2, AVX, POPCNT, FXSR…) are #UD", () => {
+    for (const insn of ["movaps %xmm0, %xmm1", "paddb %mm0, %mm1", "lfence", "vaddps %ymm0, %ymm1, %ymm2", "popcnt %eax, %ebx", "fxsave (%eax)", "movbe (%eax), %ebx"]) {
+      expect(vec(run(insn)), insn).toBe(6);
+    }
+  });
+
   it("CR4: reserved bits (VME, bit 11+, and the bits of features CPUID does not report) are #GP(0)", () => {
     expect(vec(run(`mov $1, %eax; mov %eax, %cr4`))).toBe(13);
     expect(vec(run(`mov $0x800, %eax; mov %eax, %cr4`))).toBe(13);
