@@ -18,6 +18,7 @@ import { leave, popM, popR, pushI, pushM, pushR } from "./stack";
 import { enter, popa, popf, pusha, pushf } from "./stackx";
 import { cmps, ins, lods, movs, outs, scas, stos } from "./string";
 import { cacheOp, clts, invlpg, lgdtLidt, loadSysM, loadSysR, movFromCr, movFromDr, movToCr, movToDr, rdmsr, sgdtSidt, storeSysM, storeSysR, sysenterOp, sysexitOp, wrmsr } from "./system";
+import { fwait, x87NoFpu } from "./x87";
 
 /** Execute one decoded record. */
 @inline export function dispatch(r: usize): void {
@@ -634,6 +635,8 @@ import { cacheOp, clts, invlpg, lgdtLidt, loadSysM, loadSysR, movFromCr, movFrom
     case 610: wrmsr(r); break;
     case 611: sysenterOp(r); break;
     case 612: sysexitOp(r); break;
+    case 613: x87NoFpu(r); break;
+    case 614: fwait(r); break;
     default: unimplemented(r); break;
   }
 }

@@ -4,9 +4,7 @@
 // 25] = 0", and so on), so the decoder gives it the #UD handler rather than "unimplemented".
 // iced-x86 names the features an instruction needs (Instruction.cpuidFeatures()).
 //
-// Not here: x87 (FPU): a CPU reporting FPU = 0 raises #NM for x87 instructions when CR0.EM = 1
-// and has no defined behaviour with EM = 0 (a missing coprocessor); x87 stays "unimplemented"
-// (docs/CPUID.md). LZCNT and TZCNT (BMI1) are not here either: without the feature their
+// Not here: x87 (forms/x87.ts: #NM with CR0.EM or CR0.TS, else #UD; docs/CPUID.md). LZCNT and TZCNT (BMI1) are not here either: without the feature their
 // encodings are REP BSR / REP BSF, which execute.
 import { CpuidFeature as F, type Instruction } from "./iced.ts";
 

@@ -86,6 +86,17 @@ describe("control registers", () => {
     }
   });
 
+  it("x87 without an FPU: #NM with CR0.EM or CR0.TS, else #UD; FWAIT #NM only with MP and TS", () => {
+    const nm = (m: Machine) => setIdt(m, 7, gateDesc(KCODE, HANDLER, 14, 0));
+    const cr0 = (bits: number) => `mov %cr0, %eax; or $${bits}, %eax; mov %eax, %cr0;`;
+    expect(vec(run("fld1", nm))).toBe(6);
+    expect(vec(run(`${cr0(4)} fld1`, nm))).toBe(7);       // EM
+    expect(vec(run(`${cr0(8)} faddp %st(0), %st(1)`, nm))).toBe(7); // TS
+    expect(vec(run(`${cr0(8)} fwait`, nm))).toBe(-1);      // TS without MP: nothing to wait for
+    expect(run(`${cr0(8)} fwait; mov $1, %ebx`, nm).reg("ebx")).toBe(1);
+    expect(vec(run(`${cr0(10)} fwait`, nm))).toBe(7);      // MP and TS
+  });
+
   it("CR4: reserved bits (VME, bit 11+, and the bits of features CPUID does not report) are #GP(0)", () => {
     expect(vec(run(`mov $1, %eax; mov %eax, %cr4`))).toBe(13);
     expect(vec(run(`mov $0x800, %eax; mov %eax, %cr4`))).toBe(13);
