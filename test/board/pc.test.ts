@@ -35,7 +35,7 @@ describe("runImage", () => {
     expect(loop.outcome.kind).toBe("max-insns");
     expect(loop.status).toBe(3);
     expect(loop.stats.instructions).toBe(12345);
-    const fpu = runImage(assembleElf("fninit"));
+    const fpu = runImage(assembleElf("rdpmc")); // valid at CPL 0, not implemented
     expect(fpu.outcome).toMatchObject({ kind: "internal", message: expect.stringMatching(/^instruction \w+ is not implemented$/) });
     expect(fpu.status).toBe(1);
     expect(fpu.message).toMatch(/^internal error at guest EIP 0x0010/);

@@ -112,8 +112,8 @@ describe("xenolith run: guests", () => {
   });
   it("an internal error names the guest EIP, exit status 1", () => {
     const f = path.join(dir, "fpu.elf");
-    // an x87 instruction: the core has no FPU
-    writeFileSync(f, assembleElf("fninit\nhlt"));
+    // RDPMC: valid at CPL 0, not implemented by the core
+    writeFileSync(f, assembleElf("rdpmc\nhlt"));
     const r = xenolith(f);
     expect(r.stderr).toMatch(/^xenolith: internal error at guest EIP 0x0010[0-9a-f]{4}: instruction \w+ is not implemented\n$/);
     expect(r.status).toBe(1);
