@@ -86,6 +86,7 @@ export async function allForms(): Promise<FormInfo[]> {
     else if (oc.decoderOption !== 0) { covered = false; note = "an obsolete encoding iced decodes only with a decoder option (not what current CPUs or the core's decoder see)"; }
     else if (["Sysenter", "Sysexit", "Syscall", "Sysret"].includes(mnemonic)) { covered = false; note = "enters the host's kernel on Intel (a system call with random registers): never run natively"; }
     else if (["Tzcnt", "Lzcnt", "Popcnt"].includes(mnemonic)) { covered = false; note = "the host has BMI1/LZCNT/POPCNT, the emulated CPU does not report them (CPUID): there F3 0F BC/BD run as BSF/BSR, so the host cannot be the oracle"; }
+    else if (family === "x87") { covered = false; note = "x87/FWAIT: the emulated CPU reports no FPU (#NM/#UD, docs/CPUID.md; test/priv/system.test.ts), the host has one (and keeps x87 state between cases), so it cannot be the oracle"; }
     else if (/^Ud[012]$/.test(mnemonic)) note = "#UD compared; never placed across a page end (UD0/UD1 take a ModRM on Intel, none on AMD)";
     else if (name === "Int1") { covered = false; note = "INT1/ICEBP: not in item 3"; }
     else if (oc.mustBeCpl0 || !oc.cpl3) note = "privileged: #GP(0) at CPL 3 compared";
