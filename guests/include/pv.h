@@ -158,6 +158,20 @@ static inline long pv_reservation_info(unsigned cmd, domid_t dom) { return HYPER
 int vsnprintk(char *buf, int size, const char *fmt, va_list ap);
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pv_shutdown(unsigned reason) __attribute__((noreturn));
+/* vcpu_time_info.system_time (ns): consistent when the version is even and unchanged across the
+ * read (XEN-PV-ABI.md, time) */
+static inline uint64_t pv_system_time(void) {
+  volatile struct vcpu_time_info *t = &shared_info->vcpu_info[0].time;
+  uint32_t ver;
+  uint64_t st;
+  do {
+    ver = t->version;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    st = t->system_time;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  } while ((ver & 1) || ver != t->version);
+  return st;
+}
 /* machine frame of a page of the guest's initial mapping, from the P2M list */
 unsigned long pv_virt_to_mfn(const void *va);
 /* the guest's P2M list (start_info.mfn_list) and the pseudo-physical frame of a kernel address */

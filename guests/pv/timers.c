@@ -10,19 +10,6 @@
 
 static evtchn_port_t timer_port;
 
-static uint64_t system_time(void) {
-  volatile struct vcpu_time_info *t = &shared_info->vcpu_info[0].time;
-  uint32_t ver;
-  uint64_t st;
-  do {
-    ver = t->version;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    st = t->system_time;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  } while ((ver & 1) || ver != t->version);
-  return st;
-}
-
 /* Sleep until the timer port fires, then consume the event; the system time on waking. */
 static uint64_t wait_tick(void) {
   struct sched_poll p = { .nr_ports = 1, .timeout = 0 };
@@ -31,7 +18,7 @@ static uint64_t wait_tick(void) {
   __atomic_fetch_and(&shared_info->evtchn_pending[timer_port / 32], ~(1UL << (timer_port % 32)), __ATOMIC_SEQ_CST);
   shared_info->vcpu_info[0].evtchn_upcall_pending = 0;
   shared_info->vcpu_info[0].evtchn_pending_sel = 0;
-  return system_time();
+  return pv_system_time();
 }
 
 int main(void) {
@@ -48,7 +35,7 @@ int main(void) {
   CHECK_EQ(sec, 1767225600, "wc_sec: system time 0 is 2026-01-01T00:00:00Z");
   CHECK_EQ(nsec, 0, "wc_nsec");
   CHECK_EQ(shared_info->arch.wc_sec_hi, 0, "arch.wc_sec_hi");
-  uint64_t now = system_time();
+  uint64_t now = pv_system_time();
   unsigned long secs = sec + (unsigned long)(now >> 30);   /* whole seconds, roughly (no 64-bit division here) */
   CHECK(secs >= 1767225600 && secs < 1767225600 + 60, "time of day = wall clock + system time (%u s)", (unsigned)secs);
 
@@ -64,7 +51,7 @@ int main(void) {
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &per), -22, "set_periodic_timer below 1 ms: -EINVAL");
   per.period_ns = 2000000;
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 1, &per), -2, "set_periodic_timer on vCPU 1: -ENOENT");
-  uint64_t t0 = system_time();
+  uint64_t t0 = pv_system_time();
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &per), 0, "set_periodic_timer 2 ms");
   uint64_t prev = t0;
   int spaced = 1;
@@ -76,12 +63,12 @@ int main(void) {
   CHECK(spaced, "five ticks 2 ms apart (the last %u ns after setting)", (unsigned)(prev - t0));
 
   /* A single-shot timer with the 'future' flag for a past time is refused. */
-  struct vcpu_set_singleshot_timer ss = { .timeout_abs_ns = system_time() - 1, .flags = VCPU_SSHOTTMR_future };
+  struct vcpu_set_singleshot_timer ss = { .timeout_abs_ns = pv_system_time() - 1, .flags = VCPU_SSHOTTMR_future };
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &ss), -62, "singleshot in the past with VCPU_SSHOTTMR_future: -ETIME");
 
   /* Stop the periodic timer: only a single-shot timer 3 ms ahead wakes the poll now. */
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, 0), 0, "stop_periodic_timer");
-  t0 = system_time();
+  t0 = pv_system_time();
   ss.timeout_abs_ns = t0 + 3000000;
   ss.flags = VCPU_SSHOTTMR_future;
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &ss), 0, "singleshot 3 ms ahead");
