@@ -233,7 +233,11 @@ class RegionGen {
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
+    const uses = blocks.flatMap((b, k) => b.records.flatMap((r, i) => {
+      const p = this.allPlans[k][i];
+      return p ? MemEmitter.uses(p.k, r.seg, "op" in p && p.op !== CMP && p.op !== TEST) : [];
+    }));
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched, uses);
   }
 
   generate(): Translation {
@@ -254,6 +258,7 @@ class RegionGen {
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
     f.load32At(L.S_EIP).tee(this.eip0).set(this.rbase);
     this.loadGprs();
+    this.mem.loadSegments();
     f.loop();
     this.dispatch = f.label();
     if (nb > 1) {
@@ -381,6 +386,8 @@ class RegionGen {
     }
     if (last) { f.i32(EXIT_NONE).ret(); return; }
     this.loadGprs();
+    // the record may have loaded a segment register
+    this.mem.loadSegments();
     // EIP as the interpreter continues: the next record runs at the EIP the handler left
     f.load32At(L.S_EIP);
     if (r.offset + r.len) f.i32(r.offset + r.len).op(Op.i32_sub);
