@@ -67,8 +67,6 @@ type Plan =
   | { k: "shift"; op: number; count: number } | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
-/** inlined forms with a fast path that may fall back to stepRecord */
-const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluMR", "aluMI", "pushR", "pushI", "popR", "jmp", "jcc", "loop", "call", "ret"]);
 
 /**
  * Decide how record `r` is translated (`last`: it is the block's final record; `patched`: its
@@ -228,8 +226,9 @@ class RegionGen {
       }
     }));
     this.spill = [...w].sort();
-    // a record before the last of a block may run in the core and go on (step() sets `slow`)
-    this.mayStep = blocks.some((b, k) => b.records.some((_, i) => i < b.records.length - 1 && (this.allPlans[k][i] === null || FALLBACK.has(this.allPlans[k][i]!.k))));
+    // a record before the last of a block may run in the core and go on (step() sets `slow`; an
+    // inlined record whose fast path fails returns after the rest of its block ran in the core)
+    this.mayStep = blocks.some((b, k) => b.records.some((_, i) => i < b.records.length - 1 && this.allPlans[k][i] === null));
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
@@ -367,11 +366,13 @@ class RegionGen {
 
   /**
    * Execute record `i` with the core's stepRecord: write the state back, call, return what it
-   * says unless the block goes on, then reload. (`i` retired records precede it.)
+   * says unless the block goes on, then reload. (`i` retired records precede it.) With `rest`
+   * the rest of the block runs in the core too (jitStepRest) and the function returns.
    */
-  private step(r: RecordInfo, i: number): void {
+  private step(r: RecordInfo, i: number, rest = false): void {
     const { f } = this;
-    const last = i === this.block.records.length - 1;
+    const recs = this.block.records;
+    const last = i === recs.length - 1;
     this.spillGprs();
     this.flushLazy();
     this.store32(L.S_EIP, () => this.eipAt(r.offset));
@@ -379,12 +380,12 @@ class RegionGen {
     this.flushCounters();
     f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
     f.if().get(this.t[0]).ret().end();
+    if (last) { f.i32(EXIT_NONE).ret(); return; }
+    if (rest) { f.i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret(); return; }
     // a store patched constants this translation baked in: the rest of the block runs in the core
     if (!this.patched) {
-      const recs = this.block.records;
       f.load32At(this.patchAddr).if().i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
     }
-    if (last) { f.i32(EXIT_NONE).ret(); return; }
     this.loadGprs();
     // the record may have loaded a segment register
     this.mem.loadSegments();
@@ -399,11 +400,13 @@ class RegionGen {
   }
 
   /**
-   * An inlined record with a fast path: `fast` emits checks that branch to depth `slowDepth()`
-   * when they fail, then the record's effects. On failure the whole record runs in stepRecord.
-   * `lazyAfter` is the flag state both paths leave.
+   * An inlined record with a fast path: `fast` emits checks that branch to $slow (depth 0) when
+   * they fail, then the record's effects. On failure the record runs in stepRecord, the rest of
+   * its block in the core, and the function returns. The slow path never joins the fast one: a
+   * join after a call into the core would make the Wasm compiler keep the locals in memory
+   * around every access (measured: a third of the time of a call/ret loop).
    */
-  private withFallback(r: RecordInfo, i: number, fast: () => void, lazyAfter: Lazy | null | "same"): void {
+  private withFallback(r: RecordInfo, i: number, fast: () => void): void {
     const { f } = this;
     const before = { lazy: this.lazy, dirty: this.dirty, abOwned: this.abOwned };
     f.block(); // $done
@@ -411,30 +414,14 @@ class RegionGen {
     fast();
     f.br(1); // to $done
     f.end();
+    const after = { lazy: this.lazy, dirty: this.dirty, abOwned: this.abOwned };
     // slow path: the state as before this record
-    this.lazy = before.lazy;
-    this.dirty = before.dirty;
-    this.abOwned = before.abOwned;
+    Object.assign(this, before);
     const stepped = this.stepped;
-    this.step(r, i);
+    this.step(r, i, true);
     this.stepped = stepped;
-    if (lazyAfter !== "same" && lazyAfter) {
-      // the handler left the same lazy state in memory that the fast path keeps in locals
-      f.load32At(L.S_LAZY_A).set(this.la);
-      f.load32At(L.S_LAZY_B).set(this.lb);
-      f.load32At(L.S_LAZY_RES).set(this.lres);
-    }
     f.end(); // $done
-    if (lazyAfter === "same") {
-      // the slow path flushed the flags and the handler kept them: the locals still hold them
-      this.lazy = before.lazy;
-      this.dirty = before.dirty;
-      this.abOwned = before.abOwned;
-    } else {
-      this.lazy = lazyAfter;
-      this.dirty = lazyAfter !== null;
-      this.abOwned = lazyAfter !== null;
-    }
+    Object.assign(this, after);
   }
 
   /** push the record's immediate */
@@ -534,31 +521,29 @@ class RegionGen {
         this.withFallback(r, i, () => {
           mem.readOperand(r, false, 0); f.set(g[r.r0]);
           mem.countHits(1);
-        }, "same");
+        });
         return;
       case "store": case "storeImm":
         this.withFallback(r, i, () => {
           mem.writeOperand(r, () => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r)), 0);
-        }, "same");
+        });
         return;
       case "aluRM": {
-        const after = this.aluLazy(p.op);
         this.withFallback(r, i, () => {
           mem.readOperand(r, false, 0); f.set(t[0]);
           mem.countHits(1);
           this.alu(p.op, r.r0, () => f.get(t[0]));
-        }, after);
+        });
         return;
       }
       case "aluMR": case "aluMI": {
-        const after = this.aluLazy(p.op);
         const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : this.imm(r));
         const rmw = p.op !== CMP && p.op !== TEST;
         this.withFallback(r, i, () => {
           mem.readOperand(r, rmw, 0); f.set(t[0]);
           this.aluValue(p.op, () => f.get(t[0]), src);
           if (rmw) { mem.storeRam(() => f.get(this.lres)); mem.countHits(2); } else mem.countHits(1);
-        }, after);
+        });
         return;
       }
       case "pushR": case "pushI":
@@ -567,7 +552,7 @@ class RegionGen {
           if (p.k === "pushR") f.get(g[r.r0]); else this.imm(r);
           f.set(t[0]);
           mem.push(0);
-        }, "same");
+        });
         return;
       case "popR":
         this.withFallback(r, i, () => {
@@ -575,17 +560,12 @@ class RegionGen {
           f.get(g[R_ESP]).i32(4).op(Op.i32_add).set(g[R_ESP]);
           f.get(t[0]).set(g[r.r0]); // POP ESP: the popped value wins
           mem.countHits(1);
-        }, "same");
+        });
         return;
       case "jmp": case "jcc": case "loop": this.branch(p, r, i); return;
       case "call": this.call(r, i); return;
       case "ret": this.ret(p.imm, r, i); return;
     }
-  }
-
-  /** The lazy state an ALU op leaves (null for none). */
-  private aluLazy(op: number): Lazy {
-    return { op: op === ADD ? LAZY_ADD : op === SUB || op === CMP ? LAZY_SUB : LAZY_LOGIC, mask: ARITH };
   }
 
   /** dst := dst op src on registers (alu.ts alu() with size 4) */
