@@ -69,6 +69,9 @@ ${cases.join("\n")}
 `;
   const ts = `${HEADER}/** Code name → [handler for register operand, handler for memory operand, ends block]. */
 export const OPS: Record<string, readonly [number, number, number]> = ${JSON.stringify(byCode, null, 0).replace(/\],/g, "],\n  ")};
+/** The same rows by Code number, for the decoder (which does not load iced-x86's Code names). */
+export const OPS_BY_CODE: Record<number, readonly [number, number, number]> = {${Object.entries(byCode).map(([name, row]) => `\n  ${(Code as any)[name]}: ${JSON.stringify(row)}, // ${name}`).join("")}
+};
 /** Handler number → [handler name, constant arguments...] (what src/translate recognises). */
 export const HANDLERS: readonly (readonly [string, ...number[]])[] = [
 ${handlers.map((h) => "  " + JSON.stringify(h)).join(",\n")},

@@ -108,6 +108,44 @@ export function readLinSlow(lin: u32, size: u32, acc: u32): u32 {
   return size == 1 ? physRead8(ma) : size == 2 ? physRead16(ma) : physRead32(ma);
 }
 
+/**
+ * An implicit supervisor read of 4 bytes (descriptor tables, the IDT, the TSS; SDM Vol. 3, 4.6):
+ * readLinSlow(lin, 4, 0) with its TLB hit inline.
+ */
+@inline export function readSys32(lin: u32): u32 {
+  const e = tlbEntry(lin >>> 12);
+  if ((e & TLB_VALID) && (lin & 3) == 0) { countHit(); return load<u32>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE); }
+  return readLinSlow(lin, 4, 0);
+}
+/** readLinSlow(lin, 2, 0) with its TLB hit inline. */
+@inline export function readSys16(lin: u32): u32 {
+  const e = tlbEntry(lin >>> 12);
+  if ((e & TLB_VALID) && (lin & 1) == 0) { countHit(); return load<u16>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE); }
+  return readLinSlow(lin, 2, 0);
+}
+
+/**
+ * An implicit supervisor read of the 8 bytes of a descriptor or gate: the low dword is the result,
+ * the high one is left in `sysHi`. With both halves on one cached page, one TLB lookup (counted as
+ * the two hits of two reads); otherwise the two reads, low first. Returns 0 with a fault pending.
+ */
+export let sysHi: u32 = 0;
+export function readSys64(lin: u32): u32 {
+  const e = tlbEntry(lin >>> 12);
+  if ((e & TLB_VALID) && (lin & 7) == 0) {
+    store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + 2);
+    const v = load<u64>((e & 0xFFFFF000) | (lin & 0xFFF), RAM_BASE);
+    sysHi = u32(v >>> 32);
+    return u32(v);
+  }
+  const lo = readLinSlow(lin, 4, 0);
+  if (pending) return 0;
+  const hi = readLinSlow(lin + 4, 4, 0);
+  if (pending) return 0;
+  sysHi = hi;
+  return lo;
+}
+
 // ---- linear writes ----
 
 @inline export function writeLin8(lin: u32, v: u32): void {

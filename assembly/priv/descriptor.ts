@@ -5,7 +5,7 @@ import {
   S_GDTR_BASE, S_GDTR_LIMIT, S_LDTR_BASE, S_LDTR_LIMIT, S_LDTR_SEL,
 } from "../layout";
 import { pending } from "./exception";
-import { readLinSlow, writeLinSlow } from "../mmu/access";
+import { readSys64, sysHi, writeLinSlow } from "../mmu/access";
 import { ACC_WRITE } from "../mmu/walk";
 import { withDerivedAttr } from "../state";
 
@@ -54,11 +54,9 @@ export function readDescriptor(sel: u32): bool {
   const off = sel & 0xFFF8;
   if (off + 7 > limit) return false;
   const lin = base + off;
-  const lo = readLinSlow(lin, 4, 0);
+  const lo = readSys64(lin);
   if (pending) return false;
-  const hi = readLinSlow(lin + 4, 4, 0);
-  if (pending) return false;
-  descLo = lo; descHi = hi; descLin = lin;
+  descLo = lo; descHi = sysHi; descLin = lin;
   return true;
 }
 

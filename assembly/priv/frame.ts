@@ -7,13 +7,17 @@ import { ATTR_TYPE_EXPAND_DOWN, ATTR_DB, segBase, segLimit, segAttr } from "../s
 import { faultCode, pending, SS as SS_VEC } from "./exception";
 import { readLinSlow, writeLinSlow } from "../mmu/access";
 import { ACC_USER, ACC_WRITE } from "../mmu/walk";
-import { S_GPR, R_ESP, SR_SS } from "../layout";
+import { tlbEntry, TLB_VALID, TLB_USER, TLB_WRITE_SUP, TLB_WRITE_USER, TLB_NOCODE } from "../mmu/tlb";
+import { S_GPR, R_ESP, SR_SS, S_TLB_HITS, RAM_BASE } from "../layout";
 
 let fBase: u32 = 0;
 let fLimit: u32 = 0;
 let fAttr: u32 = 0;
 let fAcc: u32 = 0;
 let fErr: u32 = 0;
+/** TLB rights for the fast paths: a read, and a write needing no code check, by ring fAcc */
+let fReadNeed: u32 = 0;
+let fWriteNeed: u32 = 0;
 /** the stack pointer of the frame being built (ESP, or SP in its low 16 bits for a 16-bit stack) */
 export let frameSp: u32 = 0;
 
@@ -22,6 +26,8 @@ export function frameBegin(base: u32, limit: u32, attr: u32, sp: u32, ring: u32,
   fBase = base; fLimit = limit; fAttr = attr; frameSp = sp;
   fAcc = ring == 3 ? ACC_USER : 0;
   fErr = errCode;
+  fReadNeed = ring == 3 ? TLB_VALID | TLB_USER : TLB_VALID;
+  fWriteNeed = ring == 3 ? TLB_VALID | TLB_USER | TLB_WRITE_USER | TLB_NOCODE : TLB_VALID | TLB_WRITE_SUP | TLB_NOCODE;
 }
 
 /** Start a frame on the current SS:ESP. */
@@ -49,8 +55,16 @@ export function framePush(v: u32, size: u32): bool {
   const sp: u32 = wide() ? frameSp - size : ((frameSp & 0xFFFF) - size) & 0xFFFF;
   const lin = stackLin(sp, size);
   if (pending) return false;
-  writeLinSlow(lin, v, size, fAcc | ACC_WRITE);
-  if (pending) return false;
+  // An aligned store on a page cached writable and free of code: writeLinSlow's TLB hit, inline.
+  const e = tlbEntry(lin >>> 12);
+  if ((e & fWriteNeed) == fWriteNeed && (lin & (size - 1)) == 0) {
+    store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + 1);
+    const at: usize = RAM_BASE + ((e & 0xFFFFF000) | (lin & 0xFFF));
+    if (size == 4) store<u32>(at, v); else store<u16>(at, v);
+  } else {
+    writeLinSlow(lin, v, size, fAcc | ACC_WRITE);
+    if (pending) return false;
+  }
   frameSp = wide() ? sp : (frameSp & 0xFFFF0000) | sp;
   return true;
 }
@@ -60,6 +74,12 @@ export function framePeek(depth: u32, size: u32): u32 {
   const off: u32 = wide() ? frameSp + depth : (frameSp + depth) & 0xFFFF;
   const lin = stackLin(off, size);
   if (pending) return 0;
+  const e = tlbEntry(lin >>> 12);
+  if ((e & fReadNeed) == fReadNeed && (lin & (size - 1)) == 0) {
+    store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + 1);
+    const at: usize = RAM_BASE + ((e & 0xFFFFF000) | (lin & 0xFFF));
+    return size == 4 ? load<u32>(at) : <u32>load<u16>(at);
+  }
   return readLinSlow(lin, size, fAcc);
 }
 

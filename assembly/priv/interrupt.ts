@@ -5,7 +5,7 @@
 // (#DF), and one raised while delivering #DF shuts the processor down (triple fault).
 import {
   S_EIP, S_INSTR_EIP, S_IDTR_BASE, S_IDTR_LIMIT, S_CR0, S_EXC_VECTOR, S_EXC_CODE,
-  S_EXC_HAS_CODE, S_EXC_KIND, S_GPR, S_EXIT_ARG, SR_CS, SR_SS, R_ESP, EXIT_NONE, EXIT_SHUTDOWN,
+  S_EXC_HAS_CODE, S_EXC_KIND, S_GPR, S_EXIT_ARG, S_FLAGS, SR_CS, SR_SS, R_ESP, EXIT_NONE, EXIT_SHUTDOWN,
   EXIT_INTERNAL, EXIT_EXCEPTION,
 } from "../layout";
 import {
@@ -22,7 +22,7 @@ import { frameBegin, frameBeginCurrent, framePush, frameEsp } from "./frame";
 import { readTssStack, tssSS, tssESP } from "./tss";
 import { taskSwitch, SWITCH_CALL } from "./task";
 import { unsupported, UNSUP_V86, UNSUP_REAL_MODE } from "./unsupported";
-import { readLinSlow } from "../mmu/access";
+import { readSys64, sysHi } from "../mmu/access";
 import { CR0_PE } from "../mmu/walk";
 import { cpl, segSel } from "../state";
 import { getEflags, setEflags, IF, TF, NT, RF, VM } from "../exec/flags";
@@ -78,12 +78,13 @@ function deliverOnce(v: u32, code: u32, hasCode: bool, kind: u32): void {
   const soft = kind == KIND_SOFT || (kind == KIND_TRAP && (v == BP || v == OFV));
   const ext: u32 = soft ? 0 : 1;
   const idtCode = (v << 3) | 2 | ext;
-  if (getEflags() & VM) { unsupported(UNSUP_V86); return; }
+  // VM is never lazy (exec/flags.ts: only the arithmetic flags are): FLAGS holds it.
+  if (load<u32>(S_FLAGS) & VM) { unsupported(UNSUP_V86); return; }
   // The whole 8-byte gate must lie within the IDT limit.
   if ((v << 3) + 7 > load<u32>(S_IDTR_LIMIT)) { gp(idtCode); return; }
   const gLin = load<u32>(S_IDTR_BASE) + (v << 3);
-  const gLo = readLinSlow(gLin, 4, 0); if (pending) return;
-  const gHi = readLinSlow(gLin + 4, 4, 0); if (pending) return;
+  const gLo = readSys64(gLin); if (pending) return;
+  const gHi = sysHi;
   const type = (gHi >>> 8) & 0x1F; // S bit and type: gates have S = 0
   if (type != SYS_TASK_GATE && type != SYS_INT_GATE16 && type != SYS_TRAP_GATE16 &&
       type != SYS_INT_GATE32 && type != SYS_TRAP_GATE32) { gp(idtCode); return; }

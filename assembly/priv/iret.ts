@@ -1,7 +1,7 @@
 // IRET in protected mode (SDM Vol. 2, IRET "Operation"): to the same ring, or to an outer ring
 // (SS:ESP popped too, data segments the outer ring may not use nulled); NT = 1 returns to the
 // previous task (task.ts). The return CS/SS checks are RET far's (far.ts).
-import { S_GPR, R_ESP, SR_SS, S_TR_BASE } from "../layout";
+import { S_GPR, R_ESP, SR_SS, S_TR_BASE, S_FLAGS } from "../layout";
 import { cpl } from "../state";
 import { pending, gp } from "./exception";
 import { readLinSlow } from "../mmu/access";
@@ -30,7 +30,8 @@ export function iretFlags(image: u32, size: u32, oldCpl: u32): u32 {
 }
 
 export function iret(size: u32): void {
-  const flags = getEflags();
+  // VM and NT are never lazy (exec/flags.ts: only the arithmetic flags are): FLAGS holds them.
+  const flags = load<u32>(S_FLAGS);
   if (flags & VM) { unsupported(UNSUP_V86); return; }
   if (flags & NT) {
     // Task return: the previous task's TSS selector is the back link at offset 0 of this TSS.

@@ -3,7 +3,7 @@
 // short to hold them is #TS(TR selector) (SDM Vol. 2, INT n and CALL "Operation").
 import { S_TR_SEL, S_TR_BASE, S_TR_LIMIT, S_TR_ATTR } from "../layout";
 import { faultCode, pending, TS } from "./exception";
-import { readLinSlow } from "../mmu/access";
+import { readSys32, readSys16 } from "../mmu/access";
 import { SYS_TSS32_BUSY, SYS_TSS32_AVAIL } from "./descriptor";
 import { unsupported, UNSUP_TSS16 } from "./unsupported";
 
@@ -20,9 +20,9 @@ export function readTssStack(ring: u32, ext: u32): bool {
   const at: u32 = 4 + (ring << 3);
   if (at + 5 > load<u32>(S_TR_LIMIT)) { faultCode(TS, (load<u32>(S_TR_SEL) & 0xFFFC) | ext); return false; }
   const base = load<u32>(S_TR_BASE);
-  const esp = readLinSlow(base + at, 4, 0);
+  const esp = readSys32(base + at);
   if (pending) return false;
-  const ss = readLinSlow(base + at + 4, 2, 0);
+  const ss = readSys16(base + at + 4);
   if (pending) return false;
   tssESP = esp; tssSS = ss;
   return true;

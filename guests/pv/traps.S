@@ -1,7 +1,7 @@
 /*
  * Exception entry stubs for the traps guest. The hypervisor bounces an exception onto the ring-1
  * stack as EFLAGS, CS, EIP [, error code for 8, 10-14, 17] (XEN-PV-ABI.md §3). Each stub makes
- * the frame uniform (error code, vector), saves the registers and calls trap_handler(frame); the
+ * the frame uniform (error code, vector), saves the registers and calls pv_trap_handler(frame) (pv-traps.h); the
  * handler sets frame->eip to where execution resumes. #DE and #UD return by the native iret
  * (ring 1 to ring 1 is allowed), #GP and #PF by the iret hypercall.
  */
@@ -16,8 +16,8 @@ trap_soft42: pushl $0; pushl $0x42; jmp trap_hypercall
 
 trap_native:
   pushal
-  pushl %esp                      /* struct trap_frame * */
-  call trap_handler
+  pushl %esp                      /* struct pv_trap_frame * */
+  call pv_trap_handler
   addl $4, %esp
   popal
   addl $8, %esp                   /* vector, error code */
@@ -26,7 +26,7 @@ trap_native:
 trap_hypercall:
   pushal
   pushl %esp
-  call trap_handler
+  call pv_trap_handler
   addl $4, %esp
   popal
   addl $8, %esp

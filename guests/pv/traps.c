@@ -6,29 +6,9 @@
  * forced-emulation prefix runs CPUID.
  */
 #include <pv.h>
-
-struct trap_frame {
-  unsigned long edi, esi, ebp, esp, ebx, edx, ecx, eax;   /* pushal */
-  unsigned long vector, error_code;
-  unsigned long eip, cs, eflags;                          /* the bounce frame */
-};
+#include <pv-traps.h>   /* pv_trap_handler records the exception in pv_seen, resumes at pv_resume */
 
 void trap_de(void), trap_ud(void), trap_gp(void), trap_pf(void), trap_soft41(void), trap_soft42(void);
-
-/* what the last exception looked like */
-static volatile struct { unsigned long count, vector, error_code, eip, cs, cr2; } seen;
-/* where the handler resumes: set by each test before it faults */
-volatile unsigned long resume_eip;
-
-void trap_handler(struct trap_frame *f) {
-  seen.count++;
-  seen.vector = f->vector;
-  seen.error_code = f->error_code;
-  seen.eip = f->eip;
-  seen.cs = f->cs;
-  if (f->vector == 14) seen.cr2 = shared_info->vcpu_info[0].arch.cr2;
-  f->eip = resume_eip;
-}
 
 static const struct trap_info traps[] = {
   { 0,  0, FLAT_KERNEL_CS, (unsigned long)trap_de },
@@ -40,10 +20,10 @@ static const struct trap_info traps[] = {
   { 0, 0, 0, 0 },
 };
 
-/* Run `setup`, then `insn` with resume_eip after it; fault_eip receives insn's address.
+/* Run `setup`, then `insn` with pv_resume after it; fault_eip receives insn's address.
  * Inputs start at %1; EAX and EDX are free for the instructions. */
 #define RAISE(setup, insn, fault_eip, ...)                                   \
-  asm volatile("movl $1f, resume_eip\n\t"                                    \
+  asm volatile("movl $1f, pv_resume\n\t"                                     \
                "movl $0f, %0\n\t"                                            \
                setup "\n"                                                    \
                "0: " insn "\n"                                               \
@@ -52,62 +32,62 @@ static const struct trap_info traps[] = {
 static void expect_trap(unsigned long before, unsigned vector, unsigned long ec, unsigned long eip, const char *what) {
   /* the saved CS carries the event mask at the time of the exception in bits 16-23 (Xen's
    * compat_create_bounce_frame); events are masked throughout this guest */
-  int ok = seen.count == before + 1 && seen.vector == vector && seen.error_code == ec && seen.eip == eip
-           && seen.cs == (FLAT_KERNEL_CS | 1 << 16);
+  int ok = pv_seen.count == before + 1 && pv_seen.vector == vector && pv_seen.error_code == ec
+           && pv_seen.eip == eip && pv_seen.cs == (FLAT_KERNEL_CS | 1 << 16);
   if (ok) CHECK(1, "%s: vector %u, error code 0x%x at its EIP", what, vector, (unsigned)ec);
   else CHECK(0, "%s: want vector %u ec 0x%x EIP %p; got %u traps, vector %u ec 0x%x EIP %p CS 0x%x", what,
-             vector, (unsigned)ec, (void *)eip, (unsigned)(seen.count - before), (unsigned)seen.vector,
-             (unsigned)seen.error_code, (void *)seen.eip, (unsigned)seen.cs);
+             vector, (unsigned)ec, (void *)eip, (unsigned)(pv_seen.count - before), (unsigned)pv_seen.vector,
+             (unsigned)pv_seen.error_code, (void *)pv_seen.eip, (unsigned)pv_seen.cs);
 }
 
 int main(void) {
   CHECK_EQ(HYPERVISOR_set_trap_table(traps), 0, "set_trap_table");
   unsigned long at, before;
 
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("movl $1, %%eax; xorl %%edx, %%edx", "divl %1", at, "r"(0));
   expect_trap(before, 0, 0, at, "#DE from divl by zero");
 
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("", "ud2", at);
   expect_trap(before, 6, 0, at, "#UD from ud2");
 
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("", "hlt", at);
   expect_trap(before, 13, 0, at, "#GP(0) from hlt at ring 1");
 
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("", "int $0x40", at);
   expect_trap(before, 13, (0x40 << 3) | 2, at, "#GP(0x202) from int $0x40 with no DPL registered");
 
   /* software interrupts by the registered DPL: delivered as a trap (EIP after the int) when
    * DPL >= the caller's ring (the kernel counts as 1), else #GP((n<<3)|2) at the int */
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("", "int $0x41", at);
   expect_trap(before, 0x41, 0, at + 2, "int $0x41 registered with DPL 1, from ring 1");
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("", "int $0x42", at);
   expect_trap(before, 13, (0x42 << 3) | 2, at, "int $0x42 registered with DPL 0: #GP(0x212)");
 
   /* read of an unmapped page: error code 0 (not present, read, supervisor) */
   volatile unsigned long *unmapped = (unsigned long *)0xD0000000;
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("", "movl (%1), %%eax", at, "r"(unmapped));
   expect_trap(before, 14, 0, at, "#PF reading an unmapped page");
-  CHECK_EQ(seen.cr2, (unsigned long)unmapped, "vcpu_info.arch.cr2 after the read");
+  CHECK_EQ(pv_seen.cr2, (unsigned long)unmapped, "vcpu_info.arch.cr2 after the read");
 
   /* write to a page table, which the builder maps read-only: error code P|W = 3 */
   volatile unsigned long *pt = (unsigned long *)(start_info->pt_base + 8);
-  before = seen.count;
+  before = pv_seen.count;
   RAISE("movl (%1), %%eax", "movl %%eax, (%1)", at, "r"(pt));
   expect_trap(before, 14, 3, at, "#PF writing the read-only page table");
-  CHECK_EQ(seen.cr2, (unsigned long)pt, "vcpu_info.arch.cr2 after the write");
+  CHECK_EQ(pv_seen.cr2, (unsigned long)pt, "vcpu_info.arch.cr2 after the write");
 
   /* the forced-emulation prefix: ud2a; "xen"; cpuid runs CPUID (Xen's leaf 0x40000000) */
   unsigned long eax = 0x40000000, ebx, ecx = 0, edx;
-  before = seen.count;
+  before = pv_seen.count;
   asm volatile(".byte 0x0f, 0x0b, 0x78, 0x65, 0x6e; cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
-  CHECK(seen.count == before && ebx == 0x566e6558 && ecx == 0x65584d4d && edx == 0x4d4d566e,
+  CHECK(pv_seen.count == before && ebx == 0x566e6558 && ecx == 0x65584d4d && edx == 0x4d4d566e,
         "forced-emulation cpuid leaf 0x40000000 says XenVMMXenVMM without a trap");
 
   /* a trap taken with events masked comes back with them still masked */

@@ -11,7 +11,7 @@
 import { INTERNAL_UNSUPPORTED, describeUnsupported } from "../core/unsupported.ts";
 import { L } from "../core/layout.gen.ts";
 import { Machine } from "../core/machine.ts";
-import { Code } from "../decode/iced.ts";
+import { codeName } from "../decode/iced.ts";
 import { GuestConsole, type ConsoleSink } from "../devices/console.ts";
 import { Serial16550, COM1_PORT, COM1_IRQ } from "../devices/serial.ts";
 import { DebugConsole, DEBUGCON_PORT } from "../devices/debugcon.ts";
@@ -186,7 +186,7 @@ export class PC {
     const m = this.machine;
     const arg0 = m.field(L.S_EXIT_ARG), arg1 = m.field(L.S_EXIT_ARG + 4);
     switch (arg0) {
-      case 2: return `instruction ${(Code as unknown as Record<number, string>)[arg1] ?? `code ${arg1}`} is not implemented`;
+      case 2: return `instruction ${codeName(arg1) ?? `code ${arg1}`} is not implemented`;
       case INTERNAL_UNSUPPORTED: return describeUnsupported(arg1);
       default: return `the core stopped with internal error ${arg0} (${arg1})`;
     }

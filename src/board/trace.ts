@@ -5,7 +5,7 @@
 //
 // The instruction bytes are found with a read-only page walk (no TLB fill, no A/D bits set, no
 // fault raised), so tracing does not change what the guest sees.
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "../decode/iced.ts";
+import { icedPackage } from "../decode/iced.ts";
 import { L } from "../core/layout.gen.ts";
 import type { Machine } from "../core/machine.ts";
 
@@ -40,8 +40,10 @@ const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, "0");
 const REGS = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
 
 export class Tracer {
+  // the package's own decoder: its formatter takes the package's Instruction
+  private readonly iced = icedPackage();
   private readonly formatter = (() => {
-    const f = new Formatter(FormatterSyntax.Gas);
+    const f = new this.iced.Formatter(this.iced.FormatterSyntax.Gas);
     f.uppercaseHex = false; // as objdump prints
     return f;
   })();
@@ -66,7 +68,7 @@ export class Tracer {
     }
     let text = "(not mapped)", shown = "";
     if (bytes.length > 0) {
-      const decoder = new Decoder(d32 ? 32 : 16, new Uint8Array(bytes), DecoderOptions.None);
+      const decoder = new this.iced.Decoder(d32 ? 32 : 16, new Uint8Array(bytes), this.iced.DecoderOptions.None);
       decoder.ip = BigInt(eip);
       const instr = decoder.decode();
       text = instr.isInvalid ? "(bad)" : this.formatter.format(instr);

@@ -2,6 +2,7 @@
 // its output to stdout and exits with its status (README "Exit status"; src/board/outcome.ts).
 // Messages from xenolith itself go to stderr, one line each. Nothing the guest does can crash
 // the process: every error ends as a one-line report and status 1 (or 2 for bad input).
+import "./v8-flags.ts"; // first: before any Wasm module is compiled
 import { Command, Option, InvalidArgumentError } from "commander";
 import { writeSync } from "node:fs";
 import { fdSink } from "../devices/console.ts";

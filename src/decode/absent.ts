@@ -6,7 +6,7 @@
 //
 // Not here: x87 (forms/x87.ts: #NM with CR0.EM or CR0.TS, else #UD; docs/CPUID.md). LZCNT and TZCNT (BMI1) are not here either: without the feature their
 // encodings are REP BSR / REP BSF, which execute.
-import { CpuidFeature as F, type Instruction } from "./iced.ts";
+import { CpuidFeature as F, type Instruction } from "./iced-wasm.ts";
 
 const ABSENT = new Set<number>([
   F.MMX, F.SSE, F.SSE2, F.SSE3, F.SSSE3, F.SSE4_1, F.SSE4_2, F.SSE4A, F.FXSR, F.XSAVE, F.XSAVEC,

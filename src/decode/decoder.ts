@@ -5,10 +5,10 @@
 // its second page is raised exactly when it is executed). Bytes are read only up to the end of
 // the page, plus the next page's first bytes for a crossing instruction: the decoder never
 // touches a page the CPU would not fetch from.
-import { Decoder, DecoderOptions, DecoderError, Instruction, OpKind, Code, Register } from "./iced.ts";
+import { Decoder, DecoderOptions, DecoderError, Instruction, OpKind, Register } from "./iced-wasm.ts";
 import { L } from "../core/layout.gen.ts";
 import type { Core } from "../core/core.ts";
-import { OPS } from "./ops.gen.ts";
+import { OPS_BY_CODE } from "./ops.gen.ts";
 import { regNumber, memRegNumber, segNumber, NOT_A_REGISTER, NO_MEM_REG } from "./registers.ts";
 import { PatchSites } from "./patch-sites.ts";
 import { needsAbsentFeature } from "./absent.ts";
@@ -37,15 +37,16 @@ const HASH_SLOTS = L.BLOCK_HASH_SIZE / 4;
 
 /** Code number → [reg op, mem op, ends block], built from the generated table. */
 const opTable: Int32Array = (() => {
-  let max = 0;
-  for (const name of Object.keys(OPS)) max = Math.max(max, (Code as any)[name]);
-  const t = new Int32Array((max + 1) * 3).fill(-1);
-  for (const [name, [r, m, e]] of Object.entries(OPS)) {
-    const c = (Code as any)[name] as number;
+  const codes = Object.keys(OPS_BY_CODE).map(Number);
+  const t = new Int32Array((Math.max(...codes) + 1) * 3).fill(-1);
+  for (const c of codes) {
+    const [r, m, e] = OPS_BY_CODE[c];
     t[c * 3] = r; t[c * 3 + 1] = m; t[c * 3 + 2] = e;
   }
   return t;
 })();
+/** iced's Code.INVALID */
+const CODE_INVALID = 0;
 
 const LEGACY_PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]);
 
@@ -222,7 +223,7 @@ export class BlockDecoder {
     u8[r + L.REC_BASE] = NO_MEM_REG;
     u8[r + L.REC_INDEX] = NO_MEM_REG;
     u8[r + L.REC_SEG] = 3; // DS
-    if (code !== Code.INVALID) {
+    if (code !== CODE_INVALID) {
       let isMem = false;
       let immCount = 0;
       const n = instr.opCount;

@@ -3,7 +3,7 @@
 // bytes patches the record in place instead of invalidating the page (assembly/mmu/patch.ts, which
 // reads this table). A record that cannot be listed (slot taken by another chunk or full, page-
 // crossing instruction) sets its chunks' CODE_NOPATCH bits: stores there invalidate as before.
-import { OpKind, type ConstantOffsets, type Instruction } from "./iced.ts";
+import { OpKind, type ConstantOffsets, type Instruction } from "./iced-wasm.ts";
 import { L } from "../core/layout.gen.ts";
 import type { Core } from "../core/core.ts";
 

@@ -1,7 +1,7 @@
 // iced-x86 Register → the core's register numbers (what records store in R0/R1/R2, BASE, INDEX,
 // SEG): GPRs by ModRM number, 8-bit AL CL DL BL AH CH DH BH = 0-7, segment registers in Sreg
 // order ES CS SS DS FS GS = 0-5, CRn/DRn/TRn = n. 0xFF = not a register operand.
-import { Register } from "./iced.ts";
+import { Register } from "./iced-wasm.ts";
 
 export const NOT_A_REGISTER = 0xff;
 export const NO_MEM_REG = 8;

@@ -19,7 +19,9 @@
 // comparison fails changes nothing in the table and loads the accumulator, as the CPU does.
 // The guest continues after the instruction. Anything else — another instruction, a refused
 // entry, a fetch that faults — is not emulated: the #PF is bounced to the guest as before.
-import { Decoder, DecoderOptions, Instruction, Code, Register, OpKind } from "../decode/iced.ts";
+import type * as Iced from "iced-x86";
+import { Decoder, DecoderOptions, Instruction, Register, OpKind } from "../decode/iced-wasm.ts";
+import { icedPackage, codeName } from "../decode/iced.ts";
 import type { Domain } from "./domain.ts";
 import { L } from "../core/layout.gen.ts";
 import { VMASST_TYPE } from "./abi.ts";
@@ -125,6 +127,7 @@ function storeOf(d: Domain, insn: Instruction): Store | null {
   const lin = memoryLinear(d, insn);
   if (lin === null) return null;
   const reg = insn.op1Kind === OpKind.Register ? insn.op1Register : Register.None;
+  const { Code } = icedPackage();
   switch (insn.code) {
     case Code.Mov_rm8_r8: case Code.Mov_rm16_r16: case Code.Mov_rm32_r32:
     case Code.Xchg_rm8_r8: case Code.Xchg_rm16_r16: case Code.Xchg_rm32_r32:
@@ -146,7 +149,7 @@ function storeOf(d: Domain, insn: Instruction): Store | null {
 
 /** An r/m-destination form from iced's form name (Add_rm16_imm8 → ["Add", 2]). */
 function rmForm(insn: Instruction): [string, number] | null {
-  const m = /^([A-Z][a-z]+)_rm(8|16|32)_/.exec(Code[insn.code]);
+  const m = /^([A-Z][a-z]+)_rm(8|16|32)_/.exec(codeName(insn.code) ?? "");
   return m ? [m[1], Number(m[2]) / 8] : null;
 }
 
@@ -225,7 +228,8 @@ function arithFlags(eflags: number, kind: "logic" | "add" | "sub", a: number, b:
   return f >>> 0;
 }
 
-function sizeOf(code: Code): number {
+function sizeOf(code: Iced.Code): number {
+  const { Code } = icedPackage();
   switch (code) {
     case Code.Mov_rm8_r8: case Code.Xchg_rm8_r8: case Code.Cmpxchg_rm8_r8: case Code.Mov_rm8_imm8: return 1;
     case Code.Mov_rm16_r16: case Code.Xchg_rm16_r16: case Code.Cmpxchg_rm16_r16: case Code.Mov_rm16_imm16: return 2;

@@ -9,7 +9,7 @@
 // - The hot simple records (32-bit MOV/LEA/ALU/INC/DEC/NEG/NOT/CMP/TEST, Jcc/JMP/CALL/RET,
 //   PUSH/POP) are inlined with the interpreter's semantics: general registers in locals, the lazy
 //   flags in locals (same fields as assembly/exec/flags.ts), memory through the inline TLB check of
-//   assembly/mmu/access.ts's fast paths.
+//   assembly/mmu/access.ts's fast paths (codegen-mem.ts).
 // - Every other record, and every inlined record whose fast path does not apply (segment not flat
 //   enough, TLB miss, page-crossing access, store into a code page, branch beyond the CS limit), is
 //   executed by the core's own stepRecord(record): the state is written back first and reloaded
@@ -20,6 +20,7 @@ import { L } from "../core/layout.gen.ts";
 import { FunctionBody, I32, I64, Op } from "./wasm.ts";
 import type { BlockInfo, RecordInfo } from "./region.ts";
 import { FlagEmitter, ARITH, CF, OF, AF, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, ccFlags, type FlagLocals } from "./codegen-flags.ts";
+import { MemEmitter } from "./codegen-mem.ts";
 
 // Constants of the core (the AssemblyScript files named beside each group).
 // assembly/exec/run.ts
@@ -28,14 +29,12 @@ const STEP_NEXT = 0x100;
 const EXIT_NONE = 0;
 // assembly/exec/flags.ts
 const IF = 1 << 9;
-// assembly/state.ts SEG_ATTR derived bits
-const ATTR_DB = 1 << 14, ATTR_FAST_READ = 1 << 17, ATTR_FAST_WRITE = 1 << 18;
 // assembly/mmu/tlb.ts
-const TLB_VALID = 1, TLB_USER = 2, TLB_WRITE_SUP = 4, TLB_WRITE_USER = 8, TLB_NOCODE = 16, TLB_NX = 64;
+const TLB_NX = 64;
 // assembly/exec/operand.ts
 const RF_A16 = 1 << 1;
 const NO_REG = 8;
-const SR_SS = 2, SR_CS = 1, R_ECX = 1, R_ESP = 4;
+const SR_CS = 1, R_ECX = 1, R_ESP = 4;
 // ALU kinds (src/decode/forms/form.ts ALU, alu.ts TEST = 8; unary INC 0 DEC 1 NEG 2 NOT 3)
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const INC = 0, DEC = 1, NEG = 2, NOT = 3;
@@ -203,8 +202,8 @@ class RegionGen {
   /** label of the dispatch loop */
   private dispatch = 0;
   private readonly spill: number[];
-  private readonly readNeed: number;
-  private readonly writeNeed: number;
+  /** memory and stack accesses (codegen-mem.ts) */
+  private readonly mem: MemEmitter;
   private inlined = 0;
   private stepped = 0;
 
@@ -260,8 +259,7 @@ class RegionGen {
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
-    this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
   }
 
   generate(): Translation {
@@ -462,61 +460,10 @@ class RegionGen {
     f.end(); // $done
   }
 
-  // ---- effective addresses and the inline TLB check (mmu/access.ts fast paths) ----
-
-  /** push the record's immediate: a constant, or read from the record on a patched page */
-  private imm(r: RecordInfo): void {
-    if (this.patched) this.f.i32(0).mem(Op.i32_load, r.addr + L.REC_IMM, 2); else this.f.i32(r.imm);
-  }
-  /** push the record's displacement (as imm) */
-  private disp(r: RecordInfo): void {
-    if (this.patched) this.f.i32(0).mem(Op.i32_load, r.addr + L.REC_DISP, 2); else this.f.i32(r.disp);
-  }
-
-  /** push the effective address of the memory operand (32-bit addressing) */
-  private ea(r: RecordInfo): void {
-    const { f } = this;
-    this.disp(r);
-    if (r.base < NO_REG) f.get(this.g[r.base]).op(Op.i32_add);
-    if (r.index < NO_REG) {
-      f.get(this.g[r.index]);
-      if (r.scale) f.i32(r.scale).op(Op.i32_shl);
-      f.op(Op.i32_add);
-    }
-  }
-
-  /**
-   * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
-   * machine address. Branches out to $slow (depth `slowDepth`) on failure.
-   * segRead/segWrite: attr fast bit, off <= limit, limit - off >= 3; then the TLB entry with the
-   * rights `need`, no page crossing, and at CPL 3 alignment.
-   */
-  private checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
-    const { f, t } = this;
-    const bits = (write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (stack ? ATTR_DB : 0);
-    f.load32At(L.S_SEG_ATTR + 4 * seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_ne).brIf(slowDepth);
-    f.load32At(L.S_SEG_LIMIT + 4 * seg).tee(t[2]).get(t[1]).op(Op.i32_lt_u).brIf(slowDepth);
-    f.get(t[2]).get(t[1]).op(Op.i32_sub).i32(3).op(Op.i32_lt_u).brIf(slowDepth);
-    // lin
-    f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
-    f.get(t[3]).i32(0xfff).op(Op.i32_and).i32(0xffc).op(Op.i32_gt_u).brIf(slowDepth);
-    // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
-    // access.ts's fast paths, take only aligned ones
-    if (this.user) f.get(t[3]).i32(3).op(Op.i32_and).brIf(slowDepth);
-    const need = write ? this.writeNeed : this.readNeed;
-    f.get(t[3]).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
-    f.i32(need).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(slowDepth);
-    f.get(t[2]).i32(0xfffff000 | 0).op(Op.i32_and).get(t[3]).i32(0xfff).op(Op.i32_and).op(Op.i32_or).set(t[2]);
-  }
-  private countHits(n: number): void {
-    this.f.get(this.hits).i32(n).op(Op.i32_add).set(this.hits);
-  }
-  /** push the 4 bytes at machine address t[2] */
-  private loadRam(): void { this.f.get(this.t[2]).mem(Op.i32_load, L.RAM_BASE, 2); }
-  /** store `value` at machine address t[2] */
-  private storeRam(value: () => void): void {
-    this.f.get(this.t[2]); value(); this.f.mem(Op.i32_store, L.RAM_BASE, 2);
-  }
+  /** push the record's immediate */
+  private imm(r: RecordInfo): void { this.mem.imm(r); }
+  private ea(r: RecordInfo): void { this.mem.ea(r); }
+  private countHits(n: number): void { this.mem.countHits(n); }
 
   // ---- flags (codegen-flags.ts) ----
 
@@ -535,7 +482,7 @@ class RegionGen {
   // ---- inlined records ----
 
   private inline(p: Plan, r: RecordInfo, i: number): void {
-    const { f, g, t } = this;
+    const { f, g, t, mem } = this;
     switch (p.k) {
       case "nop": return;
       case "movRR": f.get(g[r.r1]).set(g[r.r0]); return;
@@ -547,26 +494,19 @@ class RegionGen {
       case "shift": this.shift(p.op, p.count, r.r0); return;
       case "load":
         this.withFallback(r, i, () => {
-          this.ea(r); f.set(t[1]);
-          this.checkAccess(r.seg, false, 0);
-          this.loadRam(); f.set(g[r.r0]);
-          this.countHits(1);
+          mem.readOperand(r, false, 0); f.set(g[r.r0]);
+          mem.countHits(1);
         }, "same");
         return;
       case "store": case "storeImm":
         this.withFallback(r, i, () => {
-          this.ea(r); f.set(t[1]);
-          this.checkAccess(r.seg, true, 0);
-          this.storeRam(() => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r)));
-          this.countHits(1);
+          mem.writeOperand(r, () => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r)), 0);
         }, "same");
         return;
       case "aluRM": {
         this.withFallback(r, i, () => {
-          this.ea(r); f.set(t[1]);
-          this.checkAccess(r.seg, false, 0);
-          this.loadRam(); f.set(t[0]);
-          this.countHits(1);
+          mem.readOperand(r, false, 0); f.set(t[0]);
+          mem.countHits(1);
           this.alu(p.op, r.r0, () => f.get(t[0]));
         }, "def");
         return;
@@ -575,12 +515,9 @@ class RegionGen {
         const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : this.imm(r));
         const rmw = p.op !== CMP && p.op !== TEST;
         this.withFallback(r, i, () => {
-          this.ea(r); f.set(t[1]);
-          // read-modify-write checks the write first (access.ts readForWrite), then reads
-          this.checkAccess(r.seg, rmw, 0);
-          this.loadRam(); f.set(t[0]);
+          mem.readOperand(r, rmw, 0); f.set(t[0]);
           this.aluValue(p.op, () => f.get(t[0]), src);
-          if (rmw) { this.storeRam(() => f.get(this.flagLocals.lres)); this.countHits(2); } else this.countHits(1);
+          if (rmw) { mem.storeRam(() => f.get(this.flagLocals.lres)); mem.countHits(2); } else mem.countHits(1);
         }, "def");
         return;
       }
@@ -589,21 +526,15 @@ class RegionGen {
           // push: the value before ESP moves (PUSH ESP pushes the old ESP)
           if (p.k === "pushR") f.get(g[r.r0]); else this.imm(r);
           f.set(t[0]);
-          f.get(g[R_ESP]).i32(4).op(Op.i32_sub).set(t[1]);
-          this.checkAccess(SR_SS, true, 0, true);
-          this.storeRam(() => f.get(t[0]));
-          f.get(t[1]).set(g[R_ESP]);
-          this.countHits(1);
+          mem.push(0);
         }, "same");
         return;
       case "popR":
         this.withFallback(r, i, () => {
-          f.get(g[R_ESP]).set(t[1]);
-          this.checkAccess(SR_SS, false, 0, true);
-          this.loadRam(); f.set(t[0]);
+          mem.pop(0);
           f.get(g[R_ESP]).i32(4).op(Op.i32_add).set(g[R_ESP]);
           f.get(t[0]).set(g[r.r0]); // POP ESP: the popped value wins
-          this.countHits(1);
+          mem.countHits(1);
         }, "same");
         return;
       case "jmp": case "jcc": case "loop": this.branch(p, r, i); return;
@@ -770,7 +701,7 @@ class RegionGen {
       if (!this.patched) f.load32At(this.patchAddr).brIfTo(leave);
       f.load32At(L.S_SEG_BASE + 4 * SR_CS).get(this.tgt).op(Op.i32_add).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl);
       f.mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
-      const need = this.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
+      const need = this.mem.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
       f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIfTo(leave);
       f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIfTo(leave);
       // external interrupts are recognised when IF = 1 (SDM Vol. 3, 6.8.1)
@@ -802,11 +733,7 @@ class RegionGen {
     f.block(); // $slow
     this.eipAt(next); f.set(t[0]);
     f.get(t[0]).i32(r.imm2).op(Op.i32_add).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
-    f.get(g[R_ESP]).i32(4).op(Op.i32_sub).set(t[1]);
-    this.checkAccess(SR_SS, true, 0, true);
-    this.storeRam(() => f.get(t[0]));
-    f.get(t[1]).set(g[R_ESP]);
-    this.countHits(1);
+    this.mem.push(0);
     this.leave(next + r.imm2, () => f.get(t[0]).i32(r.imm2).op(Op.i32_add), true);
     f.end();
     this.step(r, i);
@@ -816,9 +743,7 @@ class RegionGen {
   private ret(imm: number, r: RecordInfo, i: number): void {
     const { f, g, t } = this;
     f.block(); // $slow
-    f.get(g[R_ESP]).set(t[1]);
-    this.checkAccess(SR_SS, false, 0, true);
-    this.loadRam(); f.set(t[0]);
+    this.mem.pop(0);
     f.get(t[0]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
     f.get(g[R_ESP]).i32(4 + imm).op(Op.i32_add).set(g[R_ESP]);
     this.countHits(1);

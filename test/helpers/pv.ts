@@ -111,6 +111,17 @@ export const PRELUDE = `
 .macro RESULT slot
   movl %eax, %ss:${DATA} + 4*\\slot
 .endm
+/* HYPERVISOR_iret to ring 3 at \\target with ESP = \\esp (frame EAX EIP CS EFLAGS ESP SS;
+ * FLAT_USER_CS/DS, IF set) */
+.macro IRET_TO_USER target, esp=0xc01f0800
+  pushl $0xe033
+  pushl $\\esp
+  pushl $0x202
+  pushl $0xe02b
+  pushl $\\target
+  pushl $0
+  HYPERCALL 23
+.endm
 .macro SHUTDOWN reason
   movl $\\reason, %ss:${DATA} + 0xff0
   movl $2, %ebx

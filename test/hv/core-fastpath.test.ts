@@ -137,13 +137,7 @@ describe("PV fast path in the core vs the hypervisor's path", () => {
         movl $${DATA + 0x800}, %ecx
         HYPERCALL 3              /* stack_switch */
         ${TRY("user")}
-        pushl $0xe033
-        pushl $0xc01f0800
-        pushl $0x202
-        pushl $0xe02b
-        pushl $user
-        pushl $0
-        HYPERCALL 23             /* iret to ring 3 */
+        IRET_TO_USER user
       user:
         ${TRY("u1")}
         movl $1, %ss:0xc012c000  /* a kernel page: #PF P|W|U */

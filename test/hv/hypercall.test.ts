@@ -114,14 +114,7 @@ describe("hypercalls", () => {
 
   it("int $0x82 from ring 3 is #GP(0x412); a domain with no #GP handler dies", () => {
     const t = pvDomain(`${PRELUDE}
-      /* iret to ring 3: frame EAX EIP CS EFLAGS ESP SS */
-      pushl $0xe033
-      pushl $0xc01f0800
-      pushl $0x202
-      pushl $0xe02b
-      pushl $user
-      pushl $0
-      HYPERCALL 23
+      IRET_TO_USER user
     user:
       movl $17, %eax
       int $0x82

@@ -124,13 +124,7 @@ describe("exception bouncing", () => {
       movl $0xe021, %ebx
       movl $${DATA + 0x800}, %ecx
       HYPERCALL 3              /* stack_switch */
-      pushl $0xe033
-      pushl $0xc01f0800
-      pushl $0x202
-      pushl $0xe02b
-      pushl $user
-      pushl $0
-      HYPERCALL 23             /* iret to ring 3 */
+      IRET_TO_USER user
     user:
       int $0x80
     h80:

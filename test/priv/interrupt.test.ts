@@ -3,7 +3,7 @@ import { describe, it, expect } from "vitest";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
 import {
-  runProt, setIdt, setGdt, gateDesc, segDesc, read32, write32, KCODE, KDATA, UCODE, UDATA, SPARE, TSS,
+  runProt, setIdt, setGdt, gateDesc, segDesc, read32, write32, writeDesc, KCODE, KDATA, UCODE, UDATA, SPARE, TSS,
 } from "../helpers/desc.ts";
 
 const INT_GATE = 14, TRAP_GATE = 15;
@@ -15,6 +15,7 @@ const ring3 = (m: Machine) => {
   m.setReg("esp", 0x7000);
 };
 const seg = (m: Machine, s: number) => m.field(L.S_SEG_SEL + 4 * s);
+const writeDescAt = (m: Machine, ma: number, d: [number, number]) => writeDesc(m, ma, 0, d);
 const fault = (m: Machine, v: number) => m.u64Field(L.S_FAULT_COUNTS + 8 * v);
 
 describe("interrupt and trap gates", () => {
@@ -209,5 +210,75 @@ describe("external interrupts", () => {
     m.setField(L.S_INTR_PENDING, 1);
     expect(m.run(100n)).toBe("INTERRUPT");
     expect(m.eip).toBe(0x1005); // MOV SS and the NOP after it
+  });
+});
+
+describe("delivery's memory accesses at page boundaries", () => {
+  /** Paging on: identity map of the first 4 MiB, every page but `absent` present (user, writable). */
+  const paged = (m: Machine, absent: number[]) => {
+    write32(m, 0x20000, 0x21000 | 7);
+    for (let i = 0; i < 1024; i++) write32(m, 0x21000 + 4 * i, absent.includes(i) ? 0 : (i << 12) | 7);
+    m.setField(L.S_CR3, 0x20000);
+    m.setField(L.S_CR0, 0x80000011);
+  };
+
+  it("a gate that straddles two pages is read low half first: #PF at the second page", () => {
+    // IDTR base 0x2f04: gate 0x1f is 0x2ffc..0x3003, its high half on page 3 (not present).
+    const { m } = runProt(`int $0x1f; .org 0x100; hlt`, (m) => {
+      m.writePhys(0x2f04 + 0x1f * 8, new Uint8Array(8));
+      m.setField(L.S_IDTR_BASE, 0x2f04);
+      for (let v = 0; v < 0x1f; v++) writeDescAt(m, 0x2f04 + v * 8, gateDesc(KCODE, HANDLER, INT_GATE, 0));
+      paged(m, [3]);
+    });
+    // The #PF (raised while delivering INT n: benign) is delivered with the INT's EIP.
+    expect(m.eip).toBe(HANDLER + 1);
+    expect(m.field(L.S_CR2)).toBe(0x3000);
+    expect(read32(m, 0x8000 - 16)).toBe(0); // supervisor read of a not-present page
+    expect(read32(m, 0x8000 - 12)).toBe(0x1000);
+  });
+
+  it("a straddling gate on present pages is delivered", () => {
+    const { m } = runProt(`int $0x1f; .org 0x100; hlt`, (m) => {
+      m.setField(L.S_IDTR_BASE, 0x2f04);
+      writeDescAt(m, 0x2f04 + 0x1f * 8, gateDesc(KCODE, HANDLER, INT_GATE, 0));
+      paged(m, []);
+    });
+    expect(m.eip).toBe(HANDLER + 1);
+    expect(read32(m, 0x8000 - 12)).toBe(0x1002);
+  });
+
+  it("a frame that runs off its stack page into a not-present one: #PF there, nothing committed", () => {
+    // Ring 3 INT n onto ESP0 = 0x9008: SS and ESP fit on page 9, EFLAGS goes to 0x8ffc (page 8,
+    // not present). The #PF goes through a conforming gate: it stays at ring 3, on its stack.
+    const { m } = runProt(`int $0x80; .org 0x100; jmp .`, (m) => {
+      setIdt(m, 0x80, gateDesc(KCODE, 0x1200, INT_GATE, 3));
+      setGdt(m, SPARE, segDesc(0, 0xfffff, 0x9e));
+      setIdt(m, 14, gateDesc(SPARE, HANDLER, INT_GATE, 0));
+      write32(m, TSS + 4, 0x9008);
+      paged(m, [8]);
+      ring3(m);
+    });
+    expect(m.eip).toBe(HANDLER);
+    expect(m.field(L.S_CR2)).toBe(0x8ffc);
+    expect(seg(m, 2)).toBe(UDATA);
+    expect(m.reg("esp")).toBe(0x7000 - 16);
+    expect(read32(m, 0x7000 - 16)).toBe(2); // supervisor write, not present
+    expect(read32(m, 0x7000 - 12)).toBe(0x1000);
+    expect(read32(m, 0x7000 - 8)).toBe(UCODE);
+  });
+
+  it("a frame pushed over decoded code invalidates it", () => {
+    // The RET at 0x11fc runs (decoded), then the INT's frame is pushed over it.
+    const { m } = runProt(`
+      call 0x11fc
+      mov $0x1208, %esp
+      int $0x30
+      .org 0x100
+      hlt
+      .org 0x1fc
+      ret`, (m) => setIdt(m, 0x30, gateDesc(KCODE, HANDLER, INT_GATE, 0)));
+    expect(m.eip).toBe(HANDLER + 1);
+    expect(read32(m, 0x11fc)).toBe(0x100c);
+    expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBe(1n);
   });
 });

@@ -1,0 +1,18 @@
+// V8 settings of the `xenolith` process. This module is the CLI's first import (src/cli/main.ts),
+// so they apply before any Wasm module is compiled or instantiated. They change when V8 optimises
+// code, never what the code computes.
+import { setFlagsFromString } from "node:v8";
+
+/**
+ * Dynamic tiering: V8 runs a Wasm function in its baseline compiler (Liftoff) until the function
+ * has spent a budget, charged at loop back edges and returns, then recompiles it with TurboFan
+ * on a background thread. The core's interpreter loop and iced-x86's decoder are large functions
+ * that spend V8's default budget (1.8 M) within a few hundred guest instructions, so even an empty
+ * kernel (367 instructions) had ~240 ms of TurboFan compiles: +14 MiB peak RSS, and the process
+ * waited for them at exit (`--trace-wasm-compilation-times`). At 100 times the default nothing
+ * tiers up in such short runs, while hot code still does within milliseconds (the translation
+ * tier's MIPS on alu and mem are unchanged, /work/shared/bench/bench.mjs).
+ */
+export const WASM_TIERING_BUDGET = 180_000_000;
+
+setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);

@@ -1,0 +1,140 @@
+// Memory access emission for translations (codegen.ts): effective addresses, the inline fast path
+// of assembly/mmu/access.ts (segment attribute + limit, TLB entry with the rights of the region's
+// CPL, no page crossing, counting TLB hits), and the stack accesses of PUSH/POP/CALL/RET.
+//
+// Every check branches to the caller's $slow label when it fails; the caller then runs the whole
+// record in the core's stepRecord, so faults (#GP/#SS on limits, #PF with its CR2 and error code,
+// #AC) and stores into code pages behave exactly as in the interpreter.
+import { L } from "../core/layout.gen.ts";
+import { FunctionBody, Op } from "./wasm.ts";
+import type { RecordInfo } from "./region.ts";
+
+// assembly/state.ts SEG_ATTR derived bits
+const ATTR_DB = 1 << 14, ATTR_FAST_READ = 1 << 17, ATTR_FAST_WRITE = 1 << 18;
+// assembly/mmu/tlb.ts
+export const TLB_VALID = 1, TLB_USER = 2, TLB_WRITE_SUP = 4, TLB_WRITE_USER = 8, TLB_NOCODE = 16, TLB_NX = 64;
+// assembly/exec/operand.ts
+const NO_REG = 8;
+const SR_SS = 2, R_ESP = 4;
+
+/** The locals of the function that memory accesses use. */
+export interface MemLocals {
+  /** the eight general registers */
+  g: number[];
+  /** scratch: t[0] value, t[1] offset, t[2] limit / TLB entry / machine address, t[3] linear */
+  t: number[];
+  /** TLB hits counted since the last flush to S_TLB_HITS */
+  hits: number;
+}
+
+export class MemEmitter {
+  /** TLB rights a read / write at the region's CPL needs (mmu/tlb.ts refreshAccessRights) */
+  readonly readNeed: number;
+  readonly writeNeed: number;
+
+  /**
+   * `user`: the region runs at CPL 3; `patched`: its page has had constants patched, so IMM and
+   * DISP are read from the records at run time.
+   */
+  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean) {
+    this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
+    this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
+  }
+
+  /** push the record's immediate: a constant, or read from the record on a patched page */
+  imm(r: RecordInfo): void {
+    if (this.patched) this.f.i32(0).mem(Op.i32_load, r.addr + L.REC_IMM, 2); else this.f.i32(r.imm);
+  }
+  /** push the record's displacement (as imm) */
+  private disp(r: RecordInfo): void {
+    if (this.patched) this.f.i32(0).mem(Op.i32_load, r.addr + L.REC_DISP, 2); else this.f.i32(r.disp);
+  }
+
+  /** push the effective address of the memory operand (32-bit addressing) */
+  ea(r: RecordInfo): void {
+    const { f } = this;
+    this.disp(r);
+    if (r.base < NO_REG) f.get(this.l.g[r.base]).op(Op.i32_add);
+    if (r.index < NO_REG) {
+      f.get(this.l.g[r.index]);
+      if (r.scale) f.i32(r.scale).op(Op.i32_shl);
+      f.op(Op.i32_add);
+    }
+  }
+
+  /**
+   * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
+   * machine address. Branches out to $slow (depth `slowDepth`) on failure.
+   * segRead/segWrite: attr fast bit, off <= limit, limit - off >= 3; then the TLB entry with the
+   * rights `need`, no page crossing, and at CPL 3 alignment.
+   */
+  checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
+    const { f } = this;
+    const t = this.l.t;
+    const bits = (write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (stack ? ATTR_DB : 0);
+    f.load32At(L.S_SEG_ATTR + 4 * seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_ne).brIf(slowDepth);
+    f.load32At(L.S_SEG_LIMIT + 4 * seg).tee(t[2]).get(t[1]).op(Op.i32_lt_u).brIf(slowDepth);
+    f.get(t[2]).get(t[1]).op(Op.i32_sub).i32(3).op(Op.i32_lt_u).brIf(slowDepth);
+    // lin
+    f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
+    f.get(t[3]).i32(0xfff).op(Op.i32_and).i32(0xffc).op(Op.i32_gt_u).brIf(slowDepth);
+    // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
+    // access.ts's fast paths, take only aligned ones
+    if (this.user) f.get(t[3]).i32(3).op(Op.i32_and).brIf(slowDepth);
+    const need = write ? this.writeNeed : this.readNeed;
+    f.get(t[3]).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
+    f.i32(need).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(slowDepth);
+    f.get(t[2]).i32(0xfffff000 | 0).op(Op.i32_and).get(t[3]).i32(0xfff).op(Op.i32_and).op(Op.i32_or).set(t[2]);
+  }
+
+  countHits(n: number): void {
+    this.f.get(this.l.hits).i32(n).op(Op.i32_add).set(this.l.hits);
+  }
+  /** push the 4 bytes at machine address t[2] */
+  loadRam(): void { this.f.get(this.l.t[2]).mem(Op.i32_load, L.RAM_BASE, 2); }
+  /** store `value` at machine address t[2] */
+  storeRam(value: () => void): void {
+    this.f.get(this.l.t[2]); value(); this.f.mem(Op.i32_store, L.RAM_BASE, 2);
+  }
+
+  /** Read the 4-byte memory operand of `r` (fast path): pushes its value. */
+  readOperand(r: RecordInfo, write: boolean, slowDepth: number): void {
+    this.ea(r); this.f.set(this.l.t[1]);
+    // read-modify-write checks the write first (access.ts readForWrite), then reads
+    this.checkAccess(r.seg, write, slowDepth);
+    this.loadRam();
+  }
+  /** Write `value` to the 4-byte memory operand of `r` (fast path), counting the hit. */
+  writeOperand(r: RecordInfo, value: () => void, slowDepth: number): void {
+    this.ea(r); this.f.set(this.l.t[1]);
+    this.checkAccess(r.seg, true, slowDepth);
+    this.storeRam(value);
+    this.countHits(1);
+  }
+
+  /**
+   * PUSH of the value in t[0] (32-bit stack, stack-ops.ts push32): SS:ESP-4 is written, then ESP
+   * moves. Counts the hit.
+   */
+  push(slowDepth: number): void {
+    const { f } = this;
+    const { g, t } = this.l;
+    f.get(g[R_ESP]).i32(4).op(Op.i32_sub).set(t[1]);
+    this.checkAccess(SR_SS, true, slowDepth, true);
+    this.storeRam(() => f.get(t[0]));
+    f.get(t[1]).set(g[R_ESP]);
+    this.countHits(1);
+  }
+
+  /**
+   * The 4 bytes at SS:ESP (stack-ops.ts pop32) into t[0]. ESP is not moved and the hit not
+   * counted: the caller does both after its own checks.
+   */
+  pop(slowDepth: number): void {
+    const { f } = this;
+    const { g, t } = this.l;
+    f.get(g[R_ESP]).set(t[1]);
+    this.checkAccess(SR_SS, false, slowDepth, true);
+    this.loadRam(); f.set(t[0]);
+  }
+}
