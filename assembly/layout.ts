@@ -266,8 +266,10 @@ export const REC_IMM: u32 = 0x10;
 export const REC_IMM2: u32 = 0x14;
 /** u32: iced-x86 Code (for traces and error messages) */
 export const REC_CODE: u32 = 0x18;
-/** u32: reserved */
-export const REC_PAD1: u32 = 0x1C;
+/** u16: offset of the next instruction from the block's first (the EIP after it = block EIP + END) */
+export const REC_END: u32 = 0x1C;
+/** u16: reserved */
+export const REC_PAD1: u32 = 0x1E;
 /** bytes per record */
 export const REC_SIZE: u32 = 0x20;
 /** u32: machine address of the first instruction */

@@ -22,47 +22,100 @@ export async function loadFamilies(): Promise<{ family: string; forms: Form[] }[
   return out;
 }
 
+/** Handler classes, numbered in this order: run() tests a class with one comparison. */
+const REGS = 0, BRANCH = 1, OTHER = 2;
+
 export async function generate(): Promise<{ as: string; ts: string }> {
   const families = await loadFamilies();
-  const cases: string[] = [];
   const imports = new Map<string, Set<string>>();
-  const byCode: Record<string, [number, number, number]> = {};
-  let op = 2;
-  const seen = new Map<string, number>(); // identical handler + arguments share a number
-  const handlers: (string | number)[][] = [["invalidOpcode"], ["unimplemented"]];
+  // every distinct handler + arguments, with its class; identical ones share a number
+  const variants = new Map<string, { family: string; h: string; args: number[]; cls: number }>();
+  const rows: { family: string; form: Form; regKey: string | null; memKey: string | null }[] = [];
   for (const { family, forms } of families) {
     for (const form of forms) {
-      const args = (form.args ?? []).map((a) => `, ${a}`).join("");
-      const variant = (h: string | undefined): number => {
-        if (!h) return 1;
-        const key = `${h}(${args})`;
-        if (seen.has(key)) return seen.get(key)!;
-        seen.set(key, op);
-        if (!imports.has(family)) imports.set(family, new Set());
-        imports.get(family)!.add(h);
-        cases.push(`    case ${op}: ${h}(r${args}); break;`);
-        handlers.push([h, ...(form.args ?? [])]);
-        return op++;
+      const args = form.args ?? [];
+      const ro = form.registersOnly;
+      if (form.mem === form.reg && (ro === "reg" || ro === "mem")) throw new Error(`${family}: ${form.codes[0]}: one handler for both variants: registersOnly must be "both"`);
+      const variant = (h: string | undefined, isMem: boolean): string | null => {
+        if (!h) return null;
+        const key = `${h}(${args.map((a) => `, ${a}`).join("")})`;
+        const cls = ro === "both" || ro === (isMem ? "mem" : "reg") ? REGS : !isMem && form.nearBranch ? BRANCH : OTHER;
+        const seen = variants.get(key);
+        if (seen && seen.cls !== cls) throw new Error(`${family}: ${key} is listed with different registersOnly/nearBranch`);
+        if (!seen) variants.set(key, { family, h, args, cls });
+        return key;
       };
-      // reg and mem share one handler number when they name the same handler
-      const regOp = variant(form.reg);
-      const memOp = form.mem === form.reg ? regOp : variant(form.mem);
-      for (const name of form.codes) {
-        if ((Code as any)[name] === undefined) throw new Error(`${family}: unknown iced Code ${name}`);
-        if (byCode[name]) throw new Error(`${family}: Code ${name} listed twice`);
-        byCode[name] = [regOp, memOp, form.ends ? 1 : 0];
-      }
+      rows.push({ family, form, regKey: variant(form.reg, false), memKey: form.mem === form.reg ? null : variant(form.mem, true) });
+    }
+  }
+  // numbers: 0 invalid, 1 unimplemented, then the REGS class, the BRANCH class, the rest
+  const number = new Map<string, number>();
+  const handlers: (string | number)[][] = [["invalidOpcode"], ["unimplemented"]];
+  const cases: string[][] = [[], [], []];
+  const ends: number[] = [];
+  let op = 2;
+  for (const cls of [REGS, BRANCH, OTHER]) {
+    for (const [key, v] of variants) {
+      if (v.cls !== cls) continue;
+      number.set(key, op);
+      if (!imports.has(v.family)) imports.set(v.family, new Set());
+      imports.get(v.family)!.add(v.h);
+      cases[cls].push(`    case ${op}: ${v.h}(r${v.args.map((a) => `, ${a}`).join("")}); break;`);
+      handlers.push([v.h, ...v.args]);
+      op++;
+    }
+    ends.push(op);
+  }
+  const byCode: Record<string, [number, number, number]> = {};
+  for (const { family, form, regKey, memKey } of rows) {
+    const regOp = regKey === null ? 1 : number.get(regKey)!;
+    const memOp = form.mem === form.reg ? regOp : memKey === null ? 1 : number.get(memKey)!;
+    for (const name of form.codes) {
+      if ((Code as any)[name] === undefined) throw new Error(`${family}: unknown iced Code ${name}`);
+      if (byCode[name]) throw new Error(`${family}: Code ${name} listed twice`);
+      byCode[name] = [regOp, memOp, form.ends ? 1 : 0];
     }
   }
   const imp = [...imports].map(([fam, hs]) => `import { ${[...hs].sort().join(", ")} } from "./${fam}";`).join("\n");
   const as = `${HEADER}import { invalidOpcode, unimplemented } from "./invalid";
 ${imp}
 
+/** Handlers OP_REGS_FIRST .. OP_REGS_END - 1 touch only registers and flags (forms: registersOnly). */
+export const OP_REGS_FIRST: u32 = 2;
+export const OP_REGS_END: u32 = ${ends[REGS]};
+/** Handlers OP_REGS_END .. OP_BRANCH_END - 1 are near relative branches (forms: nearBranch). */
+export const OP_BRANCH_END: u32 = ${ends[BRANCH]};
+
+/** Execute a record whose handler touches only registers and flags (op < OP_REGS_END). */
+@inline export function dispatchRegs(r: usize, op: u32): void {
+  switch (op) {
+${cases[REGS].join("\n")}
+    default: unreachable();
+  }
+}
+
+/** Execute a near relative branch (OP_REGS_END <= op < OP_BRANCH_END). */
+@inline export function dispatchBranch(r: usize, op: u32): void {
+  switch (op) {
+${cases[BRANCH].join("\n")}
+    default: unreachable();
+  }
+}
+
+/** Execute a record of neither class (op >= OP_BRANCH_END, or 0 / 1). */
+@inline export function dispatchOther(r: usize, op: u32): void {
+  switch (op) {
+    case 0: invalidOpcode(r); break;
+${cases[OTHER].join("\n")}
+    default: unimplemented(r); break;
+  }
+}
+
 /** Execute one decoded record. */
-@inline export function dispatch(r: usize): void {
+export function dispatch(r: usize): void {
   switch (load<u16>(r)) {
     case 0: invalidOpcode(r); break;
-${cases.join("\n")}
+${cases.flat().join("\n")}
     default: unimplemented(r); break;
   }
 }

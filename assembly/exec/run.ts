@@ -6,17 +6,19 @@ import {
   S_EXIT_COUNTS, S_FETCH_LIN, S_FETCH_PHYS, S_BLOCK_STALE, S_CUR_BLOCK_PAGE, S_CUR_BLOCK_PAGE2,
   S_BLOCKS_RUN, S_EXC_KIND, S_EXC_POLICY, S_CPL,
   BLOCK_HASH_BASE, BLOCK_HASH_SIZE, BLOCKS_BASE, BLK_SIZE, BLK_PHYS, BLK_MODE, BLK_GEN, BLK_PAGE2,
-  BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, PAGE_GEN_BASE,
+  BLK_GEN2, BLK_FIRST, BLK_COUNT, RECORDS_BASE, REC_SIZE, REC_LEN, REC_END, PAGE_GEN_BASE,
   EXIT_NONE, EXIT_BUDGET, EXIT_DECODE_MISS, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERNAL, EXIT_INTERRUPT,
   SR_CS, S_INTR_PENDING, S_FLAGS, S_INTR_SHADOW, S_EXC_VECTOR, S_SOFT_INT_DIRECT, S_JIT_THRESHOLD, S_JIT_QUEUE_COUNT, BLOCK_JIT_BASE,
   JIT_QUEUE_BASE, JIT_QUEUE_SIZE,
 } from "../layout";
 import { pending, clearPending, gp, raise, KIND_FAULT, KIND_EXTERNAL, KIND_SOFT } from "../priv/exception";
 import { deliverPending, deliverDirect } from "../priv/interrupt";
-import { translate, translateFetch, fetchHitsPage } from "../mmu/access";
+import { translate, translateFetch, fetchHitsPage, countHit } from "../mmu/access";
 import { ACC_FETCH, ACC_USER, NO_MA } from "../mmu/walk";
 import { segBase, segLimit } from "../state";
-import { dispatch } from "./dispatch";
+import {
+  dispatch, dispatchRegs, dispatchBranch, dispatchOther, OP_REGS_FIRST, OP_REGS_END, OP_BRANCH_END,
+} from "./dispatch";
 import { IF } from "./flags";
 // the PV hypervisor's exception bouncing and iret in the core (EXC_POLICY 2)
 import { pvException } from "../hv/bounce";
@@ -161,9 +163,6 @@ export function interrupt(vector: u32): void {
   if (x != EXIT_NONE) deferredExit = x;
 }
 
-/** dispatch() behind a call: stepRecord's copy (run() has its own, inlined in its record loop). */
-function dispatchRecord(rec: usize): void { dispatch(rec); }
-
 /**
  * One record executed exactly as run() executes it, for translated code (which keeps EIP and
  * INSNS in memory around the call, and enters a block only without an interrupt shadow):
@@ -176,7 +175,7 @@ export function stepRecord(rec: usize): u32 {
   store<u32>(S_INSTR_EIP, e);
   const next = e + load<u8>(rec, REC_LEN);
   store<u32>(S_EIP, (load<u32>(S_MODE) & MODE_D32) != 0 ? next : next & 0xFFFF);
-  dispatchRecord(rec);
+  dispatch(rec);
   const insns = load<u64>(S_INSNS);
   if (pending) {
     resumeRequest = false;
@@ -193,6 +192,122 @@ export function stepRecord(rec: usize): u32 {
   if (exitRequest != EXIT_NONE) return exitRequest;
   if (load<u32>(S_BLOCK_STALE)) { store<u32>(S_BLOCK_STALE, 0); return EXIT_NONE; }
   return STEP_NEXT;
+}
+
+/** The handler classes of dispatch.ts (one unsigned comparison each; 0 and 1 are in neither). */
+@inline function isRegsOnly(op: u32): bool { return op - OP_REGS_FIRST < OP_REGS_END - OP_REGS_FIRST; }
+@inline function isNearBranch(op: u32): bool { return op - OP_REGS_END < OP_BRANCH_END - OP_REGS_END; }
+
+/** runBlock's answer when the block branched to its own start and runs again without a lookup. */
+const RUN_AGAIN: u32 = 0xFFFFFFFF;
+
+/**
+ * Execute the records of block `b` (found for the current CS:EIP). Returns an exit reason,
+ * EXIT_NONE (run() looks up the next block) or RUN_AGAIN (sameBlockAgain: run `b` again).
+ *
+ * Registers-only records (dispatch.ts OP_REGS_END, forms' `registersOnly`) run without any
+ * bookkeeping: EIP, INSTR_EIP and INSNS follow from the record's place in the block (REC_END,
+ * its index) and are written before any other record runs and when the block ends, so every
+ * handler that can fault, exit or read them sees them current. Near branches (OP_BRANCH_END)
+ * need EIP only. A block stops early where the budget ends inside it, and after its first
+ * instruction under an interrupt shadow.
+ *
+ * With `repeat` (no translation tier), a block that branches back to its own start runs again
+ * here after run()'s checks. When it holds only registers-only records and near branches, the
+ * first sameBlockAgain stays true (CS, MODE, CPL, the TLB and code pages are untouched by those
+ * records), so later rounds only count the fetch's TLB hit, as sameBlockAgain does.
+ */
+function runBlock(b: usize, repeat: bool): u32 {
+  const first: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
+  const count = load<u32>(b, BLK_COUNT);
+  const recEnd = first + count * REC_SIZE;
+  const mode = load<u32>(S_MODE);
+  const eipMask: u32 = (mode & MODE_D32) != 0 ? 0xFFFFFFFF : 0xFFFF;
+  const eip0 = load<u32>(S_EIP);
+  const lin = segBase(SR_CS) + eip0;
+  const budgetEnd = load<u64>(S_BUDGET_END);
+  let insns0 = load<u64>(S_INSNS); // INSNS before the block's first record
+  let simple = true; // only registers-only records and near branches ran
+  let verified = false;
+  while (true) {
+    // how many records may run (run() saw INSNS below BUDGET_END); an interrupt shadow covers
+    // the first instruction of the block only
+    const left: u64 = load<u32>(S_INTR_SHADOW) != 0 ? 1 : budgetEnd - insns0;
+    store<u32>(S_INTR_SHADOW, 0);
+    const recStop = left < <u64>count ? first + <usize>left * REC_SIZE : recEnd;
+    let rec = first;
+    for (; rec < recStop; rec += REC_SIZE) {
+      const op = <u32>load<u16>(rec);
+      if (isRegsOnly(op)) {
+        dispatchRegs(rec, op);
+        continue;
+      }
+      const next = (eip0 + load<u16>(rec, REC_END)) & eipMask;
+      const insns = insns0 + <u64>((rec - first) / REC_SIZE);
+      if (isNearBranch(op)) {
+        store<u32>(S_EIP, next);
+        dispatchBranch(rec, op);
+        if (pending) { // #GP(0): a target beyond the CS limit
+          store<u32>(S_INSTR_EIP, (next - load<u8>(rec, REC_LEN)) & eipMask);
+          store<u64>(S_INSNS, insns);
+          return takeException();
+        }
+        store<u32>(S_INSTR_EIP, (next - load<u8>(rec, REC_LEN)) & eipMask);
+        continue;
+      }
+      simple = false;
+      store<u32>(S_INSTR_EIP, (next - load<u8>(rec, REC_LEN)) & eipMask);
+      store<u32>(S_EIP, next);
+      store<u64>(S_INSNS, insns); // current for RDTSC / RDMSR(TSC)
+      dispatchOther(rec, op);
+      // one test for the common case: nothing raised, requested or made stale
+      if ((<u32>pending | <u32>resumeRequest | exitRequest | load<u32>(S_BLOCK_STALE)) != 0) {
+        if (pending) {
+          resumeRequest = false;
+          // INT n, INT3, INTO retire
+          store<u64>(S_INSNS, load<u32>(S_EXC_KIND) != KIND_FAULT ? insns + 1 : insns);
+          return takeException();
+        }
+        if (resumeRequest) {
+          // not retired: back to the instruction, through the interrupt and budget checks
+          resumeRequest = false;
+          store<u32>(S_BLOCK_STALE, 0);
+          store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+          return exitRequest;
+        }
+        store<u64>(S_INSNS, insns + 1);
+        if (exitRequest != EXIT_NONE) return exitRequest;
+        store<u32>(S_BLOCK_STALE, 0);
+        return EXIT_NONE;
+      }
+    }
+    // EIP and INSTR_EIP are in memory unless the last record was registers-only
+    const last = rec - REC_SIZE;
+    let e: u32;
+    if (isRegsOnly(load<u16>(last))) {
+      e = (eip0 + load<u16>(last, REC_END)) & eipMask;
+      store<u32>(S_EIP, e);
+      store<u32>(S_INSTR_EIP, (e - load<u8>(last, REC_LEN)) & eipMask);
+    } else {
+      e = load<u32>(S_EIP);
+    }
+    const insns = insns0 + <u64>((rec - first) / REC_SIZE);
+    store<u64>(S_INSNS, insns);
+    // again only when the whole block ran and the budget (or a shadow) did not stop it there
+    if (rec != recEnd || left <= <u64>count || e != eip0) return EXIT_NONE;
+    if (simple && verified) {
+      countHit(); // the fetch's TLB hit, as sameBlockAgain counts it
+    } else {
+      if (!sameBlockAgain(b, lin, mode)) return EXIT_NONE;
+      if (!repeat) return RUN_AGAIN;
+      verified = true;
+    }
+    // run()'s checks before it runs `b` again (when one stops, run() sees it too)
+    if (insns >= budgetEnd || load<u32>(S_HALTED) ||
+        (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF) && !load<u32>(S_INTR_SHADOW))) return RUN_AGAIN;
+    store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
+    insns0 = insns;
+  }
 }
 
 /** Execute until an exit. Returns the exit reason (also in EXIT_REASON). */
@@ -257,56 +372,9 @@ export function run(): u32 {
         }
       }
     }
-    let rec: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
-    const recEnd = rec + load<u32>(b, BLK_COUNT) * REC_SIZE;
-    const mode = load<u32>(S_MODE);
-    const eipMask: u32 = (mode & MODE_D32) != 0 ? 0xFFFFFFFF : 0xFFFF;
-    const eip0 = load<u32>(S_EIP);
-    const lin = segBase(SR_CS) + eip0;
-    let e = eip0;
-    let insns = load<u64>(S_INSNS);
-    const budgetEnd = load<u64>(S_BUDGET_END);
-    // An interrupt shadow covers the first instruction of this block only.
-    const stopAt = load<u32>(S_INTR_SHADOW) != 0 ? insns + 1 : budgetEnd;
-    store<u32>(S_INTR_SHADOW, 0);
-    for (; rec < recEnd; rec += REC_SIZE) {
-      store<u32>(S_INSTR_EIP, e);
-      store<u32>(S_EIP, (e + load<u8>(rec, REC_LEN)) & eipMask);
-      store<u64>(S_INSNS, insns); // current for RDTSC / RDMSR(TSC)
-      dispatch(rec);
-      // one test for the common case: nothing raised, requested or made stale
-      if ((<u32>pending | <u32>resumeRequest | exitRequest | load<u32>(S_BLOCK_STALE)) != 0) {
-        if (pending) {
-          resumeRequest = false;
-          if (load<u32>(S_EXC_KIND) != KIND_FAULT) insns++;  // INT n, INT3, INTO retire
-          store<u64>(S_INSNS, insns);
-          const x = takeException();
-          if (x != EXIT_NONE) return exitWith(x);
-          break;
-        }
-        if (resumeRequest) {
-          // not retired: back to the instruction, through the interrupt and budget checks
-          resumeRequest = false;
-          store<u32>(S_BLOCK_STALE, 0);
-          store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
-          store<u64>(S_INSNS, insns);
-          if (exitRequest != EXIT_NONE) return exitWith(exitRequest);
-          break;
-        }
-        insns++;
-        if (exitRequest != EXIT_NONE) {
-          store<u64>(S_INSNS, insns);
-          return exitWith(exitRequest);
-        }
-        store<u32>(S_BLOCK_STALE, 0);
-        break;
-      }
-      insns++;
-      if (insns >= stopAt) break;
-      e = load<u32>(S_EIP);
-    }
-    store<u64>(S_INSNS, insns);
-    if (rec == recEnd && load<u32>(S_EIP) == eip0) again = sameBlockAgain(b, lin, mode);
+    const x = runBlock(b, threshold == JIT_OFF);
+    if (x == RUN_AGAIN) again = b;
+    else if (x != EXIT_NONE) return exitWith(x);
   }
   return EXIT_NONE;
 }

@@ -16,7 +16,7 @@ import {
 } from "../state";
 import { SR_SS } from "../layout";
 
-@inline function countHit(): void { store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + 1); }
+@inline export function countHit(): void { store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + 1); }
 
 /** The access kind of an explicit access at the current CPL. */
 @inline export function userAcc(): u32 { return load<u32>(S_CPL) == 3 ? ACC_USER : 0; }

@@ -156,7 +156,8 @@ export const RECORD_FIELDS: Field[] = [
   { name: "IMM", type: "u32", doc: "immediate (sign-extended to the operand size)" },
   { name: "IMM2", type: "u32", doc: "second immediate: branch displacement from next EIP, far selector, ENTER level" },
   { name: "CODE", type: "u32", doc: "iced-x86 Code (for traces and error messages)" },
-  { name: "PAD1", type: "u32", doc: "reserved" },
+  { name: "END", type: "u16", doc: "offset of the next instruction from the block's first (the EIP after it = block EIP + END)" },
+  { name: "PAD1", type: "u16", doc: "reserved" },
 ];
 
 /** Block header: a run of records decoded from one machine page (plus a crossing instruction). */

@@ -267,8 +267,10 @@ export const L = {
   REC_IMM2: 0x14,
   /** u32: iced-x86 Code (for traces and error messages) */
   REC_CODE: 0x18,
-  /** u32: reserved */
-  REC_PAD1: 0x1C,
+  /** u16: offset of the next instruction from the block's first (the EIP after it = block EIP + END) */
+  REC_END: 0x1C,
+  /** u16: reserved */
+  REC_PAD1: 0x1E,
   /** bytes per record */
   REC_SIZE: 0x20,
   /** u32: machine address of the first instruction */

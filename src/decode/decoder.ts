@@ -283,6 +283,7 @@ export class BlockDecoder {
     }
     dv.setUint16(r + L.REC_OP, op, true);
     u8[r + L.REC_LEN] = instr.length;
+    dv.setUint16(r + L.REC_END, pos + instr.length, true);
     u8[r + L.REC_FLAGS] = flags;
     dv.setUint32(r + L.REC_CODE, code, true);
     return ends;

@@ -7,10 +7,10 @@ const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 export const forms: Form[] = [
-  { codes: ["Jmp_rel8_32", "Jmp_rel32_32"], reg: "jmpRel", args: [4], ends: true },
-  { codes: ["Jmp_rel8_16", "Jmp_rel16"], reg: "jmpRel", args: [2], ends: true },
-  { codes: CC.flatMap((c) => [`J${c}_rel8_32`, `J${c}_rel32_32`]), reg: "jcc", args: [4], ends: true },
-  { codes: CC.flatMap((c) => [`J${c}_rel8_16`, `J${c}_rel16`]), reg: "jcc", args: [2], ends: true },
+  { codes: ["Jmp_rel8_32", "Jmp_rel32_32"], reg: "jmpRel", args: [4], ends: true, nearBranch: true },
+  { codes: ["Jmp_rel8_16", "Jmp_rel16"], reg: "jmpRel", args: [2], ends: true, nearBranch: true },
+  { codes: CC.flatMap((c) => [`J${c}_rel8_32`, `J${c}_rel32_32`]), reg: "jcc", args: [4], ends: true, nearBranch: true },
+  { codes: CC.flatMap((c) => [`J${c}_rel8_16`, `J${c}_rel16`]), reg: "jcc", args: [2], ends: true, nearBranch: true },
   { codes: ["Call_rel32_32"], reg: "callRel", args: [4], ends: true },
   { codes: ["Call_rel16"], reg: "callRel", args: [2], ends: true },
   { codes: ["Jmp_rm32"], reg: "jmpIndR", mem: "jmpIndM", args: [4], ends: true },
@@ -22,13 +22,13 @@ export const forms: Form[] = [
   { codes: ["Retnd_imm16"], reg: "retNear", args: [4, 1], ends: true },
   { codes: ["Retnw_imm16"], reg: "retNear", args: [2, 1], ends: true },
   // LOOP kinds: 0 LOOP, 1 LOOPE, 2 LOOPNE, 3 JCXZ; counter size from the address size (RF_A16)
-  { codes: ["Loop_rel8_32_ECX", "Loop_rel8_32_CX"], reg: "loop", args: [0, 4], ends: true },
-  { codes: ["Loop_rel8_16_ECX", "Loop_rel8_16_CX"], reg: "loop", args: [0, 2], ends: true },
-  { codes: ["Loope_rel8_32_ECX", "Loope_rel8_32_CX"], reg: "loop", args: [1, 4], ends: true },
-  { codes: ["Loope_rel8_16_ECX", "Loope_rel8_16_CX"], reg: "loop", args: [1, 2], ends: true },
-  { codes: ["Loopne_rel8_32_ECX", "Loopne_rel8_32_CX"], reg: "loop", args: [2, 4], ends: true },
-  { codes: ["Loopne_rel8_16_ECX", "Loopne_rel8_16_CX"], reg: "loop", args: [2, 2], ends: true },
-  { codes: ["Jecxz_rel8_32", "Jcxz_rel8_32"], reg: "loop", args: [3, 4], ends: true },
-  { codes: ["Jecxz_rel8_16", "Jcxz_rel8_16"], reg: "loop", args: [3, 2], ends: true },
+  { codes: ["Loop_rel8_32_ECX", "Loop_rel8_32_CX"], reg: "loop", args: [0, 4], ends: true, nearBranch: true },
+  { codes: ["Loop_rel8_16_ECX", "Loop_rel8_16_CX"], reg: "loop", args: [0, 2], ends: true, nearBranch: true },
+  { codes: ["Loope_rel8_32_ECX", "Loope_rel8_32_CX"], reg: "loop", args: [1, 4], ends: true, nearBranch: true },
+  { codes: ["Loope_rel8_16_ECX", "Loope_rel8_16_CX"], reg: "loop", args: [1, 2], ends: true, nearBranch: true },
+  { codes: ["Loopne_rel8_32_ECX", "Loopne_rel8_32_CX"], reg: "loop", args: [2, 4], ends: true, nearBranch: true },
+  { codes: ["Loopne_rel8_16_ECX", "Loopne_rel8_16_CX"], reg: "loop", args: [2, 2], ends: true, nearBranch: true },
+  { codes: ["Jecxz_rel8_32", "Jcxz_rel8_32"], reg: "loop", args: [3, 4], ends: true, nearBranch: true },
+  { codes: ["Jecxz_rel8_16", "Jcxz_rel8_16"], reg: "loop", args: [3, 2], ends: true, nearBranch: true },
 ];
 void cap;

@@ -16,6 +16,21 @@ export interface Form {
   args?: number[];
   /** the block must end after this instruction (it changes the mode, CPL, paging or flow) */
   ends?: boolean;
+  /**
+   * The handler of this variant reads and writes only general registers, the record and EFLAGS'
+   * arithmetic bits (CF PF AF ZF SF OF) and DF, and cannot fault or ask for an exit: run()
+   * executes it without the per-instruction bookkeeping (EIP, INSTR_EIP and INSNS in memory, the
+   * pending/exit test). "reg" for the register variant; "mem" for LEA, whose memory operand is
+   * an address it computes, not an access; "both" when neither variant accesses memory (NOP).
+   */
+  registersOnly?: "reg" | "mem" | "both";
+  /**
+   * The (register) handler is a near relative branch: besides what `registersOnly` allows it
+   * reads EIP (the next instruction's), writes it, and may raise #GP(0) (target beyond the CS
+   * limit), nothing else. run() gives it a shorter path, and a block that contains nothing else
+   * runs again without being looked up.
+   */
+  nearBranch?: boolean;
 }
 
 /** Shorthand: the same handler whatever the operand. */

@@ -2,15 +2,15 @@
 import { type Form } from "./form.ts";
 
 export const forms: Form[] = [
-  { codes: ["Nopd", "Nopw", "Nop_rm16", "Nop_rm32", "Pause"], reg: "nop", mem: "nop" },
+  { codes: ["Nopd", "Nopw", "Nop_rm16", "Nop_rm32", "Pause"], reg: "nop", mem: "nop", registersOnly: "both" },
   { codes: ["Hlt"], reg: "hlt", ends: true },
   { codes: ["Cli"], reg: "cli", ends: true },
   { codes: ["Sti"], reg: "sti", ends: true },
-  { codes: ["Clc"], reg: "flagOp", args: [0] },
-  { codes: ["Stc"], reg: "flagOp", args: [1] },
-  { codes: ["Cmc"], reg: "flagOp", args: [2] },
-  { codes: ["Cld"], reg: "flagOp", args: [3] },
-  { codes: ["Std"], reg: "flagOp", args: [4] },
+  { codes: ["Clc"], reg: "flagOp", registersOnly: "reg", args: [0] },
+  { codes: ["Stc"], reg: "flagOp", registersOnly: "reg", args: [1] },
+  { codes: ["Cmc"], reg: "flagOp", registersOnly: "reg", args: [2] },
+  { codes: ["Cld"], reg: "flagOp", registersOnly: "reg", args: [3] },
+  { codes: ["Std"], reg: "flagOp", registersOnly: "reg", args: [4] },
   // I/O: args = size, port from DX (0) or imm8 (1), direction in (0) / out (1)
   { codes: ["In_AL_imm8"], reg: "io", args: [1, 1, 0], ends: true },
   { codes: ["In_AX_imm8"], reg: "io", args: [2, 1, 0], ends: true },

@@ -10,16 +10,16 @@ const SIZES: [string, number][] = [["8", 1], ["16", 2], ["32", 4]];
 const rows: Form[] = [];
 KINDS.forEach((k, kind) => {
   for (const [s, size] of SIZES) {
-    rows.push({ codes: [`${k}_rm${s}_1`, `${k}_rm${s}_imm8`], reg: "shiftR", mem: "shiftM", args: [kind, size, 0] });
-    rows.push({ codes: [`${k}_rm${s}_CL`], reg: "shiftR", mem: "shiftM", args: [kind, size, 1] });
+    rows.push({ codes: [`${k}_rm${s}_1`, `${k}_rm${s}_imm8`], reg: "shiftR", mem: "shiftM", registersOnly: "reg", args: [kind, size, 0] });
+    rows.push({ codes: [`${k}_rm${s}_CL`], reg: "shiftR", mem: "shiftM", registersOnly: "reg", args: [kind, size, 1] });
   }
 });
 
 // SHLD/SHRD r/m, r, imm8|CL: args = left (1 SHLD, 0 SHRD), size, count source (0 imm, 1 CL)
 for (const [k, left] of [["Shld", 1], ["Shrd", 0]] as const) {
   for (const [s, size] of [["16", 2], ["32", 4]] as const) {
-    rows.push({ codes: [`${k}_rm${s}_r${s}_imm8`], reg: "shldR", mem: "shldM", args: [left, size, 0] });
-    rows.push({ codes: [`${k}_rm${s}_r${s}_CL`], reg: "shldR", mem: "shldM", args: [left, size, 1] });
+    rows.push({ codes: [`${k}_rm${s}_r${s}_imm8`], reg: "shldR", mem: "shldM", registersOnly: "reg", args: [left, size, 0] });
+    rows.push({ codes: [`${k}_rm${s}_r${s}_CL`], reg: "shldR", mem: "shldM", registersOnly: "reg", args: [left, size, 1] });
   }
 }
 
