@@ -2,7 +2,7 @@
  * bench: the project's benchmark workloads on the bare machine (scripts/bench.ts runs them).
  * The multiboot command line says which and how many iterations: `w=<workload> n=<iterations>`.
  * The kernel runs the loop once, prints `DONE <workload> <checksum>` and exits through port 0xF4
- * (0x10: exit status 33). `w=null` does nothing: the empty kernel whose start-up is measured.
+ * (0x10: exit status 33). `w=null` exits after the SDK's setup; start-up is measured on bench/null.S.
  */
 #include "bare.h"
 

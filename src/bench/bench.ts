@@ -2,8 +2,11 @@
 // in this process with two iteration counts, n/10 and n; the difference cancels boot, decoding and
 // translation: MIPS = extra instructions / extra seconds, ns/event = extra seconds / extra
 // iterations. Medians over the repetitions. Start-up of the empty kernel and peak RSS are
-// measured on `xenolith run` in a child process. Figures are printed, never asserted.
+// measured on `xenolith run` in a child process, as the peer runner measures them (wall time
+// from spawn to exit, peak RSS from /usr/bin/time). Figures are printed, never asserted.
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../core/core.ts";
 import type { Engine } from "../core/machine.ts";
@@ -60,7 +63,7 @@ export interface BenchReport {
   process: ProcessResult[];
 }
 
-const image = (name: "bare" | "pv") => path.join(packageRoot(), "guests/build/bench", `${name}.elf`);
+const image = (name: "bare" | "pv" | "null") => path.join(packageRoot(), "guests/build/bench", `${name}.elf`);
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -121,29 +124,37 @@ export function runWorkload(w: Workload, engine: Engine, opts: BenchOptions): Wo
   return { workload: w.name, engine, unit: w.unit, doc: w.doc, value, insnsPerIter, iterations: [nSmall, nLarge], checksum };
 }
 
-// A child reports its peak RSS (KiB) on stderr as it exits.
+/**
+ * `/usr/bin/time` (GNU time), as the peer runner (/work/shared/bench/bench.mjs) measures: the
+ * child's peak RSS from wait4(), with nothing added to the child. Without it the child reports
+ * its own peak RSS from an --import hook on exit (which adds the hook's own loading to it).
+ */
+const GNU_TIME = "/usr/bin/time";
 const RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("\\nxenolith-bench-maxrss "+process.resourceUsage().maxRSS+"\\n"))`;
 
-function child(engine: Engine, cmdline: string, hook: boolean): { seconds: number; rssMiB: number } {
-  const args = [...(hook ? ["--import", RSS_HOOK] : []), path.join(packageRoot(), "bin/xenolith.mjs"),
-    "run", "--engine", engine, image("bare"), "--cmdline", cmdline];
+/** `xenolith run` of the bench image in a child process: wall seconds (spawn to exit) and peak RSS. */
+function child(engine: Engine, kernel: "null" | "bare", cmdline?: string): { seconds: number; rssMiB: number } {
+  const run = [path.join(packageRoot(), "bin/xenolith.mjs"), "run", "--engine", engine, image(kernel), ...(cmdline ? ["--cmdline", cmdline] : [])];
+  const timed = existsSync(GNU_TIME);
+  const timeFile = path.join(tmpdir(), `xenolith-bench-time-${process.pid}.txt`);
+  const [cmd, args] = timed
+    ? [GNU_TIME, ["-f", "%M", "-o", timeFile, process.execPath, ...run]]
+    : [process.execPath, ["--import", RSS_HOOK, ...run]];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { encoding: "utf8" });
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 33) throw new Error(`xenolith run ${cmdline}: exit status ${r.status}: ${r.stderr.trim()}`);
-  const kib = hook ? Number(r.stderr.match(/xenolith-bench-maxrss (\d+)/)?.[1]) : NaN;
+  if (r.status !== 33) throw new Error(`xenolith run ${kernel} ${cmdline ?? ""}: exit status ${r.status}: ${r.stderr.trim()}`);
+  const kib = timed ? Number(readFileSync(timeFile, "utf8").trim().split("\n").pop()) : Number(r.stderr.match(/xenolith-bench-maxrss (\d+)/)?.[1]);
+  if (timed) rmSync(timeFile, { force: true });
   return { seconds, rssMiB: kib / 1024 };
 }
 
+/** Start-up (wall time) and peak RSS of the empty kernel (guests/bench/null.S), from the same runs; RSS of a large alu run. */
 export function measureProcess(engine: Engine, opts: BenchOptions): ProcessResult {
-  const startup: number[] = [], rss: number[] = [];
-  for (let i = 0; i < opts.reps; i++) {
-    startup.push(child(engine, "w=null", false).seconds);
-    rss.push(child(engine, "w=null", true).rssMiB);
-  }
+  const runs = Array.from({ length: opts.reps }, () => child(engine, "null"));
   const alu = WORKLOADS.find((w) => w.name === "alu")!;
-  const aluRssMiB = child(engine, `w=alu n=${Math.max(11, Math.round(alu.n * opts.scale))}`, true).rssMiB;
-  return { engine, startupSeconds: median(startup), nullRssMiB: median(rss), aluRssMiB };
+  const aluRssMiB = child(engine, "bare", `w=alu n=${Math.max(11, Math.round(alu.n * opts.scale))}`).rssMiB;
+  return { engine, startupSeconds: median(runs.map((r) => r.seconds)), nullRssMiB: median(runs.map((r) => r.rssMiB)), aluRssMiB };
 }
 
 export function runBench(opts: BenchOptions, progress?: (r: WorkloadResult) => void): BenchReport {
@@ -181,8 +192,8 @@ export function formatReport(rep: BenchReport): string {
   }
   if (rep.process.length > 0) {
     const cell = (f: (p: ProcessResult) => string) => engines.map((e) => { const p = rep.process.find((x) => x.engine === e); return p ? f(p) : ""; }).join(" | ");
-    lines.push(`| start-up | s | ${cell((p) => p.startupSeconds.toFixed(3))} | | \`xenolith run\` of the empty kernel (w=null), wall time |`);
-    lines.push(`| peak RSS | MiB | ${cell((p) => p.nullRssMiB.toFixed(1))} | | the empty kernel's run |`);
+    lines.push(`| start-up | s | ${cell((p) => p.startupSeconds.toFixed(3))} | | \`xenolith run\` of the empty kernel (guests/bench/null.S), wall time as the peer runner measures it |`);
+    lines.push(`| peak RSS | MiB | ${cell((p) => p.nullRssMiB.toFixed(1))} | | the empty kernel's run (/usr/bin/time, as the peer runner) |`);
     lines.push(`| peak RSS | MiB | ${cell((p) => p.aluRssMiB.toFixed(1))} | | an alu run (large n) |`);
   }
   return lines.join("\n");
