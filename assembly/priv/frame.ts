@@ -83,6 +83,85 @@ export function framePeek(depth: u32, size: u32): u32 {
   return readLinSlow(lin, size, fAcc);
 }
 
+/**
+ * The Wasm address of the `bytes` bytes just below (push) or from (peek) the frame's stack
+ * pointer, when accessing them as `size`-byte pushes or peeks one at a time could not fault and
+ * would all hit one TLB entry with the rights `need`: a 32-bit expand-up stack, the range within
+ * the limit without wrapping, on one page, aligned. Counts the TLB hits those accesses would.
+ * 0 otherwise (the caller goes one access at a time, which raises any fault in order).
+ */
+function frameRange(below: bool, bytes: u32, size: u32, need: u32): usize {
+  if ((fAttr & (ATTR_DB | ATTR_TYPE_EXPAND_DOWN)) != ATTR_DB) return 0;
+  let off: u32;
+  if (below) {
+    if (frameSp < bytes) return 0;
+    off = frameSp - bytes;
+  } else {
+    off = frameSp;
+    if (off + bytes < off) return 0;
+  }
+  const last = off + bytes - 1;
+  if (last > fLimit) return 0;
+  const lin = fBase + off;
+  if ((lin & (size - 1)) != 0 || (lin >>> 12) != ((lin + bytes - 1) >>> 12)) return 0;
+  const e = tlbEntry(lin >>> 12);
+  if ((e & need) != need) return 0;
+  store<u64>(S_TLB_HITS, load<u64>(S_TLB_HITS) + bytes / size);
+  return RAM_BASE + ((e & 0xFFFFF000) | (lin & 0xFFF));
+}
+
+@inline function storeN(at: usize, v: u32, size: u32): void { if (size == 4) store<u32>(at, v); else store<u16>(at, v); }
+
+/**
+ * Push the first `n` (1-6) of v0..v5 in that order (v0 at the highest address), each `size`
+ * bytes: what n framePush calls do, in one step when frameRange allows. False with a fault
+ * pending.
+ */
+export function framePushN(size: u32, n: u32, v0: u32, v1: u32 = 0, v2: u32 = 0, v3: u32 = 0, v4: u32 = 0, v5: u32 = 0): bool {
+  const bytes = n * size;
+  const at = frameRange(true, bytes, size, fWriteNeed);
+  if (at != 0) {
+    let p = at + bytes - size;
+    storeN(p, v0, size);
+    if (n > 1) { p -= size; storeN(p, v1, size); }
+    if (n > 2) { p -= size; storeN(p, v2, size); }
+    if (n > 3) { p -= size; storeN(p, v3, size); }
+    if (n > 4) { p -= size; storeN(p, v4, size); }
+    if (n > 5) { p -= size; storeN(p, v5, size); }
+    frameSp -= bytes;
+    return true;
+  }
+  if (!framePush(v0, size)) return false;
+  if (n > 1 && !framePush(v1, size)) return false;
+  if (n > 2 && !framePush(v2, size)) return false;
+  if (n > 3 && !framePush(v3, size)) return false;
+  if (n > 4 && !framePush(v4, size)) return false;
+  if (n > 5 && !framePush(v5, size)) return false;
+  return true;
+}
+
+/** The values framePeekN read: frameVal0 at the stack pointer, then upwards. */
+export let frameVal0: u32 = 0;
+export let frameVal1: u32 = 0;
+export let frameVal2: u32 = 0;
+
+/**
+ * Read three `size`-byte values at depths 0, size and 2*size into frameVal0..2: what three
+ * framePeek calls do, lowest first, in one step when frameRange allows. False with a fault pending.
+ */
+export function framePeek3(size: u32): bool {
+  const at = frameRange(false, 3 * size, size, fReadNeed);
+  if (at != 0) {
+    if (size == 4) { frameVal0 = load<u32>(at); frameVal1 = load<u32>(at + 4); frameVal2 = load<u32>(at + 8); }
+    else { frameVal0 = load<u16>(at); frameVal1 = load<u16>(at + 2); frameVal2 = load<u16>(at + 4); }
+    return true;
+  }
+  frameVal0 = framePeek(0, size); if (pending) return false;
+  frameVal1 = framePeek(size, size); if (pending) return false;
+  frameVal2 = framePeek(2 * size, size);
+  return !pending;
+}
+
 /** Move the frame's stack pointer up by `n` bytes (after peeks). */
 export function frameRelease(n: u32): void {
   frameSp = wide() ? frameSp + n : (frameSp & 0xFFFF0000) | ((frameSp + n) & 0xFFFF);

@@ -18,7 +18,7 @@ import {
   SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32, descBase, cacheAttr,
 } from "./descriptor";
 import { checkSS, setSegCache, loadCS } from "./segment";
-import { frameBegin, frameBeginCurrent, framePush, frameEsp } from "./frame";
+import { frameBegin, frameBeginCurrent, framePushN, frameEsp } from "./frame";
 import { readTssStack, tssSS, tssESP } from "./tss";
 import { taskSwitch, SWITCH_CALL } from "./task";
 import { unsupported, UNSUP_V86, UNSUP_REAL_MODE } from "./unsupported";
@@ -125,17 +125,15 @@ function deliverOnce(v: u32, code: u32, hasCode: bool, kind: u32): void {
     const ssAttr = cacheAttr(ssHi);
     frameBegin(descBase(ssLo, ssHi), descLimit(ssLo, ssHi), ssAttr, tssESP, newCpl, (newSS & 0xFFFC) | ext);
     if (target > csLimit) { gp(ext); return; }
-    if (!framePush(segSel(SR_SS), size)) return;
-    if (!framePush(load<u32>(R_ESP << 2, S_GPR), size)) return;
+    // SS, ESP, EFLAGS, CS, EIP and the error code, in this order.
+    if (!framePushN(size, hasCode ? 6 : 5, segSel(SR_SS), load<u32>(R_ESP << 2, S_GPR), pushedFlags, oldCs, oldEip, code)) return;
   } else {
     if (!descConforming(csHi) && dpl != cpl()) { gp(selCode); return; }
     frameBeginCurrent(newCpl, ext);
     if (target > csLimit) { gp(ext); return; }
+    // EFLAGS, CS, EIP and the error code, in this order.
+    if (!framePushN(size, hasCode ? 4 : 3, pushedFlags, oldCs, oldEip, code)) return;
   }
-  if (!framePush(pushedFlags, size)) return;
-  if (!framePush(oldCs, size)) return;
-  if (!framePush(oldEip, size)) return;
-  if (hasCode && !framePush(code, size)) return;
   // Every access succeeded: commit (accessed bits first, they are memory writes too).
   if (inner && !setAccessedAt(ssLin, ssHi)) return;
   if (!setAccessedAt(csLin, csHi)) return;

@@ -7,7 +7,7 @@ import { pending, gp } from "./exception";
 import { readLinSlow } from "../mmu/access";
 import { descLo, descHi, descLin, descBase, descLimit, cacheAttr, setAccessedAt } from "./descriptor";
 import { setSegCache, nullInaccessibleSegs } from "./segment";
-import { frameBeginCurrent, framePeek, frameRelease, frameEsp } from "./frame";
+import { frameBeginCurrent, framePeek, framePeek3, frameVal0, frameVal1, frameVal2, frameRelease, frameEsp } from "./frame";
 import { checkReturnCS, checkReturnSS, enterReturnCS, returnCSLimit } from "./far";
 import { taskSwitch, SWITCH_IRET } from "./task";
 import { unsupported, UNSUP_V86, UNSUP_SINGLE_STEP } from "./unsupported";
@@ -41,9 +41,9 @@ export function iret(size: u32): void {
     return;
   }
   frameBeginCurrent(cpl(), 0);
-  const off = framePeek(0, size); if (pending) return;
-  const sel = framePeek(size, size) & 0xFFFF; if (pending) return;
-  const image = framePeek(2 * size, size); if (pending) return;
+  // EIP, CS and EFLAGS, lowest first.
+  if (!framePeek3(size)) return;
+  const off = frameVal0, sel = frameVal1 & 0xFFFF, image = frameVal2;
   // Returning to virtual-8086 mode (VM = 1 in the image at CPL 0) is not supported.
   if (size == 4 && (image & VM) && cpl() == 0) { unsupported(UNSUP_V86); return; }
   if (!checkReturnCS(sel)) return;

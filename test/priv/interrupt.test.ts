@@ -282,3 +282,44 @@ describe("delivery's memory accesses at page boundaries", () => {
     expect(m.u64Field(L.S_BLOCKS_INVALIDATED)).toBe(1n);
   });
 });
+
+describe("frame shapes", () => {
+  it("a 16-bit interrupt gate pushes FLAGS, CS, IP as words; IRETW returns", () => {
+    const { m, exit } = runProt(`int $0x30; hlt; .org 0x100; iretw`,
+      (m) => setIdt(m, 0x30, gateDesc(KCODE, HANDLER, 6, 0)));
+    expect(exit).toBe("HLT");
+    expect(m.eip).toBe(0x1003);
+    expect(m.reg("esp")).toBe(0x8000);
+    expect(read32(m, 0x8000 - 8) >>> 16).toBe(0x1002); // IP
+    expect(read32(m, 0x8000 - 4) & 0xffff).toBe(KCODE);
+  });
+
+  it("ring 3 INT n onto an expand-down ring 0 stack: the frame below ESP0", () => {
+    const { m, exit } = runProt(`int $0x80; .org 0x100; hlt`, (m) => {
+      setIdt(m, 0x80, gateDesc(KCODE, HANDLER, INT_GATE, 3));
+      setGdt(m, SPARE, segDesc(0, 0x7, 0x96)); // expand-down, writable, DPL 0; G: valid from 0x8000
+      write32(m, TSS + 8, SPARE);
+      ring3(m);
+    });
+    expect(exit).toBe("HLT");
+    expect(seg(m, 2)).toBe(SPARE);
+    expect(m.reg("esp")).toBe(0x9000 - 20);
+    expect([0, 4, 8, 12, 16].map((o) => read32(m, 0x9000 - 20 + o))).toEqual([0x1002, UCODE, 0x2, 0x7000, UDATA]);
+  });
+
+  it("a frame that reaches an expand-down stack's limit: #SS(SS selector), nothing committed", () => {
+    const { m } = runProt(`int $0x80; .org 0x100; jmp .`, (m) => {
+      setIdt(m, 0x80, gateDesc(KCODE, 0x1200, INT_GATE, 3));
+      setGdt(m, SPARE, segDesc(0, 0x7, 0x96));
+      setGdt(m, SPARE + 8, segDesc(0, 0xfffff, 0x9e)); // conforming: the #SS handler stays at ring 3
+      setIdt(m, 12, gateDesc(SPARE + 8, HANDLER, INT_GATE, 0));
+      write32(m, TSS + 4, 0x8010);
+      write32(m, TSS + 8, SPARE);
+      ring3(m);
+    });
+    expect(m.eip).toBe(HANDLER);
+    expect(seg(m, 2)).toBe(UDATA);
+    expect(read32(m, 0x7000 - 16)).toBe(SPARE); // #SS(SS0), EXT = 0 (INT n)
+    expect(read32(m, 0x7000 - 12)).toBe(0x1000);
+  });
+});
