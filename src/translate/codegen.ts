@@ -7,15 +7,15 @@
 //   head is 0). A branch, fall-through or RET whose target is a block of the region goes on there
 //   when the run loop would find and run that same block (see toBlock); otherwise it returns.
 // - The hot simple records (32-bit MOV/LEA/ALU/INC/DEC/NEG/NOT/CMP/TEST, Jcc/JMP/CALL/RET,
-//   PUSH/POP) are inlined with the interpreter's semantics: general registers in locals, the lazy
-//   flags in locals (same fields as assembly/exec/flags.ts), memory through the inline TLB check of
-//   assembly/mmu/access.ts's fast paths (codegen-mem.ts).
+//   PUSH/POP) are inlined with the interpreter's semantics: general registers in locals, the
+//   arithmetic flags in locals from block to block (codegen-flags.ts), memory through the inline
+//   TLB check of assembly/mmu/access.ts's fast paths (codegen-mem.ts).
 // - Every other record, and every inlined record whose fast path does not apply (segment not flat
 //   enough, TLB miss, page-crossing access, store into a code page, branch beyond the CS limit), is
 //   executed by the core's own stepRecord(record): the state is written back first and reloaded
 //   after, so faults, exits and self-modifying code behave exactly as in the interpreter.
-// - Counters stay exact: INSNS per record, TLB_HITS per fast access (and per block fetch when the
-//   block loops inside the function), BLOCKS_RUN per iteration.
+// - Counters stay exact: INSNS per record, TLB_HITS per fast access and per block entry inside the
+//   function (the fetch's; local `runs` counts those and BLOCKS_RUN).
 import { L } from "../core/layout.gen.ts";
 import { FunctionBody, I32, I64, Op } from "./wasm.ts";
 import type { BlockInfo, RecordInfo } from "./region.ts";
