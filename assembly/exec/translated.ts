@@ -1,14 +1,26 @@
 // What translated code (src/translate) calls in the core besides stepRecord (exec/run.ts): the
 // flag helpers, so that a translation reads the lazy flags with the interpreter's own code.
-import { getCF, testCC } from "./flags";
+import { getCF, testCC, getEflags } from "./flags";
 import { stepRecord, STEP_NEXT } from "./run";
-import { REC_SIZE, EXIT_NONE } from "../layout";
+import { REC_SIZE, EXIT_NONE, S_FLAGS, S_FLAGS_LAZY } from "../layout";
 
 /** CF of the current flags state (lazy or not). */
 export function jitGetCF(): u32 { return getCF(); }
 
 /** 1 when condition `cc` (Intel tttn) holds for the current flags. */
 export function jitTestCC(cc: u32): u32 { return testCC(cc) ? 1 : 0; }
+
+/** EFLAGS (lazy bits computed). */
+export function jitEflags(): u32 { return getEflags(); }
+
+/**
+ * Make every lazy flag explicit (FLAGS_LAZY = 0), EFLAGS unchanged: translations keep only the
+ * lazy ops they compute themselves (32-bit ADD, SUB, LOGIC) in their locals.
+ */
+export function jitFlattenFlags(): void {
+  store<u32>(S_FLAGS, getEflags());
+  store<u32>(S_FLAGS_LAZY, 0);
+}
 
 /**
  * Run the records at `from`, `from` + REC_SIZE, … up to `to` with stepRecord: the rest of a block

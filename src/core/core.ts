@@ -23,6 +23,8 @@ export interface CoreExports {
   jitStepRest(from: number, to: number): number;
   jitGetCF(): number;
   jitTestCC(cc: number): number;
+  jitEflags(): number;
+  jitFlattenFlags(): void;
   /** INS: the value the port gave (IO_STRING = 1) */
   finishStringIn(v: number): void;
 }

@@ -19,6 +19,7 @@
 import { L } from "../core/layout.gen.ts";
 import { FunctionBody, I32, I64, Op } from "./wasm.ts";
 import type { BlockInfo, RecordInfo } from "./region.ts";
+import { FlagEmitter, ARITH, CF, OF, AF, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, ccFlags, type FlagLocals } from "./codegen-flags.ts";
 import { MemEmitter } from "./codegen-mem.ts";
 
 // Constants of the core (the AssemblyScript files named beside each group).
@@ -27,9 +28,7 @@ export const JIT_INTERPRET = 0xffffffff;
 const STEP_NEXT = 0x100;
 const EXIT_NONE = 0;
 // assembly/exec/flags.ts
-const CF = 1, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7, OF = 1 << 11, IF = 1 << 9;
-const ARITH = 0x8d5; // CF PF AF ZF SF OF
-const LAZY_ADD = 0, LAZY_SUB = 2, LAZY_LOGIC = 4;
+const IF = 1 << 9;
 // assembly/mmu/tlb.ts
 const TLB_NX = 64;
 // assembly/exec/operand.ts
@@ -49,13 +48,8 @@ export interface CoreImports {
   stepRest: number;
   getCF: number;
   testCC: number;
-}
-
-/** What the lazy-flags locals hold, known while generating (null: the state in memory is current). */
-interface Lazy {
-  op: number;
-  /** the flags computed from the locals (FLAGS_LAZY); the others are in FLAGS */
-  mask: number;
+  eflags: number;
+  flatten: number;
 }
 
 /** The inlined form of a record, or null (executed by stepRecord). */
@@ -123,6 +117,31 @@ function written(p: Plan, r: RecordInfo): number[] {
   }
 }
 
+/**
+ * The arithmetic flags live before each record of a block (index i) and after its last (index n),
+ * where every path out of the block needs them all (the run loop, or a transfer whose checks may
+ * return). A record that runs in the core, or whose fast path may fall back to it, reads them all.
+ */
+export function flagLiveness(records: RecordInfo[], plans: (Plan | null)[]): number[] {
+  const live = new Array<number>(records.length + 1);
+  live[records.length] = ARITH;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const p = plans[i], after = live[i + 1];
+    if (!p || FALLBACK.has(p.k)) { live[i] = ARITH; continue; }
+    let def = 0, use = 0;
+    switch (p.k) {
+      case "aluRR": case "aluRI": def = ARITH; break;
+      case "unaryR": def = p.op === INC || p.op === DEC ? ARITH & ~CF : p.op === NEG ? ARITH : 0; break;
+      case "shift":
+        if (p.count & 31) def = p.op === ROL || p.op === ROR ? CF | OF : ARITH;
+        break;
+      case "jcc": use = ccFlags(records[i].cc); break;
+    }
+    live[i] = (after & ~def) | use;
+  }
+  return live;
+}
+
 export interface Translation {
   body: FunctionBody;
   /** records inlined / executed through stepRecord */
@@ -158,11 +177,18 @@ class RegionGen {
   private readonly hits: number;
   private readonly runs: number;
   private readonly slow: number;
-  private readonly la: number;
-  private readonly lb: number;
-  private readonly lres: number;
+  private readonly fl: FlagEmitter;
+  private readonly flagLocals: FlagLocals;
   private readonly t: number[];
   private readonly allPlans: (Plan | null)[][];
+  /** flags live before record i of block k (flagLiveness) */
+  private readonly allLive: number[][];
+  private live: number[] = [];
+  /** the record being generated (index in its block) */
+  private ri = 0;
+  /** labels: the block whose end starts block k's code; a loop around block k's code (self-loop) */
+  private readonly blockLabel: number[] = [];
+  private readonly selfLabel: number[] = [];
   /** machine address of block k minus the head's (all on one page) */
   private readonly delta: number[];
   /** block index by delta */
@@ -178,11 +204,6 @@ class RegionGen {
   private readonly spill: number[];
   /** memory and stack accesses (codegen-mem.ts) */
   private readonly mem: MemEmitter;
-  private lazy: Lazy | null = null;
-  /** the lazy state in locals is newer than memory */
-  private dirty = false;
-  /** la/lb hold LAZY_A/LAZY_B of the current state (shifts leave them as they were) */
-  private abOwned = false;
   private inlined = 0;
   private stepped = 0;
 
@@ -196,6 +217,7 @@ class RegionGen {
   private readonly mayStep: boolean;
 
   constructor(private readonly blocks: BlockInfo[], private readonly imp: CoreImports, patchGen: number) {
+    const imports = imp;
     const f = this.f;
     for (let i = 0; i < 8; i++) this.g.push(f.local(I32));
     this.eip0 = f.local(I32);
@@ -207,15 +229,19 @@ class RegionGen {
     this.hits = f.local(I32);
     this.runs = f.local(I32);
     this.slow = f.local(I32);
-    this.la = f.local(I32);
-    this.lb = f.local(I32);
-    this.lres = f.local(I32);
+    this.flagLocals = {
+      la: f.local(I32), lb: f.local(I32), lres: f.local(I32), lrot: f.local(I32),
+      lop: f.local(I32), lmask: f.local(I32), lfl: f.local(I32),
+      bit: Array.from({ length: 12 }, () => f.local(I32)),
+    };
+    this.fl = new FlagEmitter(f, this.flagLocals, imports);
     this.t = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
     const head = blocks[0];
     this.block = head;
     this.patched = patchGen !== 0;
     this.patchAddr = L.PAGE_PATCH_BASE + 4 * (head.phys >>> 12);
     this.allPlans = blocks.map((b) => b.records.map((r, i) => plan(r, i === b.records.length - 1, this.patched)));
+    this.allLive = blocks.map((b, k) => flagLiveness(b.records, this.allPlans[k]));
     this.delta = blocks.map((b) => b.phys - head.phys);
     this.delta.forEach((d, k) => this.byDelta.set(d, k));
     const w = new Set<number>();
@@ -254,15 +280,25 @@ class RegionGen {
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
     f.load32At(L.S_EIP).tee(this.eip0).set(this.rbase);
     this.loadGprs();
+    // the head's live-in flags into the canonical locals (every block starts so)
+    this.fl.inCore();
+    this.fl.toCanon(this.allLive[0][0]);
+    // Layout: the dispatch loop's br_table enters block k after the end of the k-th innermost
+    // block, so block k's code is inside the blocks of k+1 … nb-1: a transfer to a later block is a
+    // br to the end of its block, one to an earlier block goes round the dispatch loop, one to the
+    // block itself round a loop of its own.
     f.loop();
     this.dispatch = f.label();
     if (nb > 1) {
-      for (let k = 0; k < nb; k++) f.block();
+      for (let i = 0; i < nb; i++) { f.block(); this.blockLabel[nb - 1 - i] = f.label(); }
       f.get(this.sel).brTable(blocks.map((_, k) => k));
     }
     for (let k = 0; k < nb; k++) {
       if (nb > 1) f.end(); // block k's code follows the end of the k-th innermost block
+      const self = nb > 1 && this.loopsToItself(k);
+      if (self) { f.loop(); this.selfLabel[k] = f.label(); }
       this.generateBlock(k);
+      if (self) f.end();
       f.op(Op.unreachable);
     }
     f.end(); // loop
@@ -276,13 +312,13 @@ class RegionGen {
     this.block = block;
     this.cur = k;
     this.plans = this.allPlans[k];
-    this.lazy = null;
-    this.dirty = false;
-    this.abOwned = false;
+    this.live = this.allLive[k];
+    this.fl.restore(FlagEmitter.atBlockEntry(this.live[0]));
     const recs = block.records;
     const n = recs.length;
     for (let i = 0; i < n; i++) {
       const p = this.plans[i];
+      this.ri = i;
       if (p) { this.inlined++; this.inline(p, recs[i], i); } else { this.stepped++; this.step(recs[i], i); }
     }
     // The last record did not leave the function: the block is over, the run loop goes on.
@@ -291,6 +327,15 @@ class RegionGen {
   }
 
   private loops = false;
+
+  /** Block k's last record is a direct branch to its own start. */
+  private loopsToItself(k: number): boolean {
+    const recs = this.blocks[k].records;
+    const r = recs[recs.length - 1], p = this.allPlans[k][recs.length - 1];
+    return !!p && (p.k === "jmp" || p.k === "jcc" || p.k === "loop") && ((r.offset + r.len + r.imm2) | 0) === 0;
+  }
+  /** flags live after the current record */
+  private liveAfter(): number { return this.live[this.ri + 1]; }
 
   // ---- state in locals ↔ memory ----
 
@@ -304,25 +349,16 @@ class RegionGen {
   private store32(addr: number, value: () => void): void {
     this.f.i32(0); value(); this.f.mem(Op.i32_store, addr, 2);
   }
-  private flushLazy(): void {
-    const { f, lazy } = this;
-    if (!lazy || !this.dirty) return;
-    this.store32(L.S_LAZY_OP, () => f.i32(lazy.op));
-    if (this.abOwned) {
-      this.store32(L.S_LAZY_A, () => f.get(this.la));
-      this.store32(L.S_LAZY_B, () => f.get(this.lb));
-    }
-    this.store32(L.S_LAZY_RES, () => f.get(this.lres));
-    this.store32(L.S_LAZY_SIZE, () => f.i32(31));
-    this.store32(L.S_FLAGS_LAZY, () => f.i32(lazy.mask));
-  }
-  /** Add the counted TLB hits and block entries to memory. */
+  /**
+   * Add the counted TLB hits and block entries to memory (every block entry inside the function
+   * is also one TLB hit, the fetch's: `runs` counts both).
+   */
   private flushCounters(): void {
     const { f } = this;
-    for (const [local, addr] of [[this.hits, L.S_TLB_HITS], [this.runs, L.S_BLOCKS_RUN]]) {
-      f.i32(0).load64At(addr).get(local).op(Op.i64_extend_i32_u).op(Op.i64_add).mem(Op.i64_store, addr, 3);
-      f.i32(0).set(local);
-    }
+    f.i32(0).load64At(L.S_TLB_HITS).get(this.hits).get(this.runs).op(Op.i32_add).op(Op.i64_extend_i32_u).op(Op.i64_add).mem(Op.i64_store, L.S_TLB_HITS, 3);
+    f.i32(0).load64At(L.S_BLOCKS_RUN).get(this.runs).op(Op.i64_extend_i32_u).op(Op.i64_add).mem(Op.i64_store, L.S_BLOCKS_RUN, 3);
+    f.i32(0).set(this.hits);
+    f.i32(0).set(this.runs);
   }
   /** push EIP at block offset `off` */
   private eipAt(off: number): void {
@@ -350,7 +386,7 @@ class RegionGen {
     const recs = this.block.records;
     const last = recs[recs.length - 1];
     this.spillGprs();
-    this.flushLazy();
+    this.fl.flush();
     f.i32(0); eip(); f.mem(Op.i32_store, L.S_EIP, 2);
     this.store32(L.S_INSTR_EIP, () => this.eipAt(last.offset));
     this.storeInsns(recs.length);
@@ -368,7 +404,7 @@ class RegionGen {
     const { f } = this;
     const last = i === this.block.records.length - 1;
     this.spillGprs();
-    this.flushLazy();
+    this.fl.flush();
     this.store32(L.S_EIP, () => this.eipAt(r.offset));
     this.storeInsns(i);
     this.flushCounters();
@@ -386,48 +422,42 @@ class RegionGen {
     if (r.offset + r.len) f.i32(r.offset + r.len).op(Op.i32_sub);
     f.set(this.eip0);
     f.i32(1).set(this.slow);
-    this.lazy = null;
-    this.dirty = false;
-    this.abOwned = false;
+    this.fl.inCore();
   }
 
   /**
    * An inlined record with a fast path: `fast` emits checks that branch to depth `slowDepth()`
    * when they fail, then the record's effects. On failure the whole record runs in stepRecord.
-   * `lazyAfter` is the flag state both paths leave.
+   * `flags`: "same" when the record leaves the flags alone, "def" when it sets all six lazily
+   * (a 32-bit ALU op: the fast path in la/lb/lres, the handler with the same values in memory).
    */
-  private withFallback(r: RecordInfo, i: number, fast: () => void, lazyAfter: Lazy | null | "same"): void {
-    const { f } = this;
-    const before = { lazy: this.lazy, dirty: this.dirty, abOwned: this.abOwned };
+  private withFallback(r: RecordInfo, i: number, fast: () => void, flags: "same" | "def"): void {
+    const { f, fl } = this;
+    const before = fl.save();
     f.block(); // $done
     f.block(); // $slow
     fast();
+    const after = fl.save();
     f.br(1); // to $done
     f.end();
     // slow path: the state as before this record
-    this.lazy = before.lazy;
-    this.dirty = before.dirty;
-    this.abOwned = before.abOwned;
+    fl.restore(before);
     const stepped = this.stepped;
     this.step(r, i);
     this.stepped = stepped;
-    if (lazyAfter !== "same" && lazyAfter) {
+    if (flags === "def") {
       // the handler left the same lazy state in memory that the fast path keeps in locals
-      f.load32At(L.S_LAZY_A).set(this.la);
-      f.load32At(L.S_LAZY_B).set(this.lb);
-      f.load32At(L.S_LAZY_RES).set(this.lres);
+      const { la, lb, lres } = this.flagLocals;
+      f.load32At(L.S_LAZY_A).set(la);
+      f.load32At(L.S_LAZY_B).set(lb);
+      f.load32At(L.S_LAZY_RES).set(lres);
+      fl.restore(after);
+    } else {
+      // the slow path wrote the flags to memory and the handler kept them: the locals still
+      // hold them as before
+      fl.restore(before);
     }
     f.end(); // $done
-    if (lazyAfter === "same") {
-      // the slow path flushed the flags and the handler kept them: the locals still hold them
-      this.lazy = before.lazy;
-      this.dirty = before.dirty;
-      this.abOwned = before.abOwned;
-    } else {
-      this.lazy = lazyAfter;
-      this.dirty = lazyAfter !== null;
-      this.abOwned = lazyAfter !== null;
-    }
   }
 
   /** push the record's immediate */
@@ -435,79 +465,18 @@ class RegionGen {
   private ea(r: RecordInfo): void { this.mem.ea(r); }
   private countHits(n: number): void { this.mem.countHits(n); }
 
-  // ---- flags ----
+  // ---- flags (codegen-flags.ts) ----
 
-  /** Record an ALU result in the lazy locals (flags.ts setLazy). a/b/res pushed by the callbacks. */
-  private setLazy(op: number, a: () => void, b: () => void, res: number): void {
-    a(); this.f.set(this.la);
-    b(); this.f.set(this.lb);
-    this.f.get(res).set(this.lres);
-    this.lazy = { op, mask: ARITH };
-    this.dirty = true;
-    this.abOwned = true;
-  }
-
-  /** push bit `flag` of FLAGS as 0/1 */
-  private flagsBit(flag: number): void {
-    this.f.load32At(L.S_FLAGS).i32(31 - Math.log2(flag)).op(Op.i32_shl).i32(31).op(Op.i32_shr_u);
-  }
-
-  /** push CF (0/1) of the current state */
-  private cf(): void {
-    const { f, lazy } = this;
-    if (!lazy) { f.call(this.imp.getCF); return; }
-    if (!(lazy.mask & CF)) { this.flagsBit(CF); return; }
-    switch (lazy.op) {
-      case LAZY_ADD: f.get(this.lres).get(this.la).op(Op.i32_lt_u); return;
-      case LAZY_SUB: f.get(this.la).get(this.lb).op(Op.i32_lt_u); return;
-      default: f.i32(0);
-    }
-  }
-  private zf(): void {
-    if (!(this.lazy!.mask & ZF)) this.flagsBit(ZF); else this.f.get(this.lres).op(Op.i32_eqz);
-  }
-  private sf(): void {
-    if (!(this.lazy!.mask & SF)) this.flagsBit(SF); else this.f.get(this.lres).i32(31).op(Op.i32_shr_u);
-  }
-  private of(): void {
-    const { f, la, lb, lres } = this;
-    if (!(this.lazy!.mask & OF)) { this.flagsBit(OF); return; }
-    switch (this.lazy!.op) {
-      case LAZY_ADD:
-        f.get(la).get(lres).op(Op.i32_xor).get(lb).get(lres).op(Op.i32_xor).op(Op.i32_and);
-        break;
-      case LAZY_SUB:
-        f.get(la).get(lb).op(Op.i32_xor).get(la).get(lres).op(Op.i32_xor).op(Op.i32_and);
-        break;
-      default: f.i32(0); return;
-    }
-    f.i32(31).op(Op.i32_shr_u);
-  }
-  private pf(): void {
-    if (!(this.lazy!.mask & PF)) { this.flagsBit(PF); return; }
-    this.f.get(this.lres).i32(0xff).op(Op.i32_and).op(Op.i32_popcnt).i32(1).op(Op.i32_and).i32(1).op(Op.i32_xor);
-  }
-
-  /** push 1 when condition `cc` holds (flags.ts testCC) */
-  private condition(cc: number): void {
-    const { f, lazy } = this;
-    if (!lazy) { f.i32(cc).call(this.imp.testCC); return; }
-    if (lazy.op === LAZY_SUB && lazy.mask === ARITH) {
-      // after SUB/CMP: the SDM's unsigned/signed comparisons of the operands
-      const cmp: Record<number, number> = { 2: Op.i32_lt_u, 3: Op.i32_ge_u, 6: Op.i32_le_u, 7: Op.i32_gt_u, 12: Op.i32_lt_s, 13: Op.i32_ge_s, 14: Op.i32_le_s, 15: Op.i32_gt_s };
-      if (cmp[cc] !== undefined) { f.get(this.la).get(this.lb).op(cmp[cc]); return; }
-    }
-    switch (cc >> 1) {
-      case 0: this.of(); break;
-      case 1: this.cf(); break;
-      case 2: this.zf(); break;
-      case 3: this.cf(); this.zf(); f.op(Op.i32_or); break;
-      case 4: this.sf(); break;
-      case 5: this.pf(); break;
-      case 6: this.sf(); this.of(); f.op(Op.i32_xor); break;
-      default: this.zf(); this.sf(); this.of(); f.op(Op.i32_xor); f.op(Op.i32_or); break;
-    }
-    if (cc & 1) f.op(Op.i32_eqz);
+  /**
+   * Record an op's result in the lazy locals: `def` (all six, or all but CF for INC/DEC) become
+   * lazy from `op` (flags.ts setLazy). a/b pushed by the callbacks, the result in local `res`.
+   */
+  private setLazy(op: number, a: () => void, b: () => void, res: number, def = ARITH): void {
+    const { f } = this;
+    const { la, lb, lres } = this.flagLocals;
+    this.fl.setLazy(op, def, this.liveAfter());
+    if (op !== LAZY_LOGIC) { a(); f.set(la); b(); f.set(lb); }
+    f.get(res).set(lres);
   }
 
   // ---- inlined records ----
@@ -535,23 +504,21 @@ class RegionGen {
         }, "same");
         return;
       case "aluRM": {
-        const after = this.aluLazy(p.op);
         this.withFallback(r, i, () => {
           mem.readOperand(r, false, 0); f.set(t[0]);
           mem.countHits(1);
           this.alu(p.op, r.r0, () => f.get(t[0]));
-        }, after);
+        }, "def");
         return;
       }
       case "aluMR": case "aluMI": {
-        const after = this.aluLazy(p.op);
         const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : this.imm(r));
         const rmw = p.op !== CMP && p.op !== TEST;
         this.withFallback(r, i, () => {
           mem.readOperand(r, rmw, 0); f.set(t[0]);
           this.aluValue(p.op, () => f.get(t[0]), src);
-          if (rmw) { mem.storeRam(() => f.get(this.lres)); mem.countHits(2); } else mem.countHits(1);
-        }, after);
+          if (rmw) { mem.storeRam(() => f.get(this.flagLocals.lres)); mem.countHits(2); } else mem.countHits(1);
+        }, "def");
         return;
       }
       case "pushR": case "pushI":
@@ -576,16 +543,11 @@ class RegionGen {
     }
   }
 
-  /** The lazy state an ALU op leaves (null for none). */
-  private aluLazy(op: number): Lazy {
-    return { op: op === ADD ? LAZY_ADD : op === SUB || op === CMP ? LAZY_SUB : LAZY_LOGIC, mask: ARITH };
-  }
-
   /** dst := dst op src on registers (alu.ts alu() with size 4) */
   private alu(op: number, dst: number, src: () => void): void {
     const { f, g } = this;
     this.aluValue(op, () => f.get(g[dst]), src);
-    if (op !== CMP && op !== TEST) f.get(this.lres).set(g[dst]);
+    if (op !== CMP && op !== TEST) f.get(this.flagLocals.lres).set(g[dst]);
   }
 
   /** Compute a op b into lres and set the lazy flags locals. */
@@ -620,75 +582,53 @@ class RegionGen {
       f.get(t[3]).set(r);
       return;
     }
-    // INC/DEC keep CF: materialise it into FLAGS first (flags.ts setLazyKeepCF)
-    if (!this.lazy || this.lazy.mask & CF) {
-      f.i32(0).load32At(L.S_FLAGS).i32(~CF).op(Op.i32_and);
-      this.cf();
-      f.op(Op.i32_or).mem(Op.i32_store, L.S_FLAGS, 2);
-    }
+    // INC/DEC keep CF (flags.ts setLazyKeepCF)
     f.get(r).set(t[0]);
     f.get(r).i32(1).op(op === INC ? Op.i32_add : Op.i32_sub).tee(t[3]).set(r);
-    this.setLazy(op === INC ? LAZY_ADD : LAZY_SUB, () => f.get(t[0]), () => f.i32(1), t[3]);
-    this.lazy = { op: op === INC ? LAZY_ADD : LAZY_SUB, mask: ARITH & ~CF };
+    this.setLazy(op === INC ? LAZY_ADD : LAZY_SUB, () => f.get(t[0]), () => f.i32(1), t[3], ARITH & ~CF);
   }
 
   /**
    * ROL ROR SHL/SAL SHR SAR of a 32-bit register by a constant count (shift.ts shift): a masked
-   * count of 0 changes nothing; rotates set CF and OF only (setCFOF), shifts set the result
-   * flags lazily and CF, AF (1), OF in FLAGS (setResultFlags).
+   * count of 0 changes nothing; rotates set CF and OF only (setCFOF: kept as the result, lrot),
+   * shifts set the result flags lazily and CF, AF (1), OF explicitly (setResultFlags).
    */
   private shift(op: number, count: number, reg: number): void {
-    const { f, g, t } = this;
+    const { f, g, t, fl } = this;
     const c = count & 31;
     if (c === 0) return;
     const r = g[reg];
-    const [a, cf, of, res] = t;
+    const live = this.liveAfter();
+    if (op === ROL || op === ROR) {
+      f.get(r).i32(c).op(op === ROL ? Op.i32_rotl : Op.i32_rotr).set(r);
+      if (live & (CF | OF)) f.get(r).set(this.flagLocals.lrot);
+      fl.rotate(op === ROL, live);
+      return;
+    }
+    const [a, res] = t;
+    const cf = fl.bitLocal(CF), of = fl.bitLocal(OF), af = fl.bitLocal(AF);
     f.get(r).set(a);
     switch (op) {
-      case ROL:
-        f.get(a).i32(c).op(Op.i32_rotl).tee(res).i32(1).op(Op.i32_and).set(cf);
-        f.get(res).i32(31).op(Op.i32_shr_u).get(cf).op(Op.i32_xor).set(of);
-        break;
-      case ROR:
-        f.get(a).i32(c).op(Op.i32_rotr).tee(res).i32(31).op(Op.i32_shr_u).set(cf);
-        f.get(cf).get(res).i32(30).op(Op.i32_shr_u).op(Op.i32_xor).i32(1).op(Op.i32_and).set(of);
-        break;
       case SHL: case SAL:
         f.get(a).i32(c).op(Op.i32_shl).set(res);
-        f.get(a).i32(32 - c).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
-        f.get(res).i32(31).op(Op.i32_shr_u).get(cf).op(Op.i32_xor).set(of);
+        if (live & (CF | OF)) f.get(a).i32(32 - c).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
+        if (live & OF) f.get(res).i32(31).op(Op.i32_shr_u).get(cf).op(Op.i32_xor).set(of);
         break;
       case SHR:
         f.get(a).i32(c).op(Op.i32_shr_u).set(res);
-        f.get(a).i32(c - 1).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
-        if (c === 1) f.get(a).i32(31).op(Op.i32_shr_u).set(of); else f.i32(0).set(of);
+        if (live & CF) f.get(a).i32(c - 1).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
+        if (live & OF) { if (c === 1) f.get(a).i32(31).op(Op.i32_shr_u).set(of); else f.i32(0).set(of); }
         break;
       default: // SAR
         f.get(a).i32(c).op(Op.i32_shr_s).set(res);
-        f.get(a).i32(c - 1).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
-        f.i32(0).set(of);
+        if (live & CF) f.get(a).i32(c - 1).op(Op.i32_shr_u).i32(1).op(Op.i32_and).set(cf);
+        if (live & OF) f.i32(0).set(of);
         break;
     }
+    if (live & AF) f.i32(1).set(af);
     f.get(res).set(r);
-    const rotate = op === ROL || op === ROR;
-    const keep = rotate ? ~(CF | OF) : ~(CF | AF | OF);
-    // FLAGS := FLAGS & ~changed | CF | (AF for shifts) | OF << 11
-    f.i32(0).load32At(L.S_FLAGS).i32(keep).op(Op.i32_and).get(cf).op(Op.i32_or);
-    if (!rotate) f.i32(AF).op(Op.i32_or);
-    f.get(of).i32(11).op(Op.i32_shl).op(Op.i32_or).mem(Op.i32_store, L.S_FLAGS, 2);
-    if (rotate) {
-      // the other arithmetic flags stay as they were, lazy or not
-      if (this.lazy) {
-        this.lazy = { op: this.lazy.op, mask: this.lazy.mask & ~(CF | OF) };
-        this.dirty = true;
-      } else {
-        f.i32(0).load32At(L.S_FLAGS_LAZY).i32(~(CF | OF)).op(Op.i32_and).mem(Op.i32_store, L.S_FLAGS_LAZY, 2);
-      }
-    } else {
-      f.get(res).set(this.lres);
-      this.lazy = { op: LAZY_LOGIC, mask: PF | ZF | SF };
-      this.dirty = true;
-    }
+    f.get(res).set(this.flagLocals.lres);
+    fl.shift(live);
   }
 
   /** JMP rel, Jcc rel, LOOP, JECXZ as the block's last record (control.ts). */
@@ -697,7 +637,7 @@ class RegionGen {
     const next = r.offset + r.len;
     const conditional = p.k !== "jmp";
     const counts = p.k === "loop" && p.kind === 0;
-    if (p.k === "jcc") this.condition(r.cc);
+    if (p.k === "jcc") this.fl.condition(r.cc);
     if (counts) f.get(g[R_ECX]).i32(1).op(Op.i32_sub).tee(t[0]).op(Op.i32_eqz).op(Op.i32_eqz);
     if (p.k === "loop" && p.kind === 3) f.get(g[R_ECX]).op(Op.i32_eqz);
     if (conditional) f.if();
@@ -731,12 +671,14 @@ class RegionGen {
    * The current block retired all its records and continues at `eip()`, the start of block `x` of
    * the region if it is at rbase + delta[x]: go round the dispatch loop to it when the run loop
    * would find block x and run all of it (run.ts, top of its loop, and findBlock): EIP within the
-   * CS limit, the budget does not end inside x, no interrupt is waiting, and — when a record ran
-   * in the core since the last check — the CPU is not halted, no interrupt shadow, same MODE, the
-   * page not written, and the fetch hits the TLB entry of this machine page with the rights of a
-   * fetch. (Without a record run in the core none of those can have changed since the run loop
+   * CS limit, the budget does not end inside x, and — when a record ran in the core since the
+   * last check — no interrupt is waiting, the CPU is not halted, no interrupt shadow, same MODE,
+   * the page not written, and the fetch hits the TLB entry of this machine page with the rights of
+   * a fetch. (Without a record run in the core none of those can have changed since the run loop
    * checked them for the head: every block of the region is on the head's linear and machine
-   * page.) Otherwise falls through, for the caller to return to the run loop.
+   * page, and only the host raises interrupts, between runs.) Otherwise falls through, for the
+   * caller to return to the run loop. The flags x reads before writing them go to the canonical
+   * locals on the way (codegen-flags.ts), nothing to memory.
    */
   private toBlock(x: number, eip: () => void, limitChecked: boolean): void {
     const { f, t, blocks } = this;
@@ -762,25 +704,25 @@ class RegionGen {
       const need = this.mem.readNeed; // a fetch: present, user at CPL 3, not NX (access.ts translate)
       f.i32(need | TLB_NX).op(Op.i32_and).i32(need).op(Op.i32_ne).brIfTo(leave);
       f.get(t[2]).i32(12).op(Op.i32_shr_u).i32(mpn).op(Op.i32_ne).brIfTo(leave);
+      // external interrupts are recognised when IF = 1 (SDM Vol. 3, 6.8.1)
+      f.load32At(L.S_INTR_PENDING).op(Op.i32_eqz).op(Op.i32_eqz);
+      f.load32At(L.S_FLAGS).i32(IF).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_eqz).op(Op.i32_and).brIfTo(leave);
       f.i32(0).set(this.slow);
       f.end();
     }
+    // the run loop stops when the budget ends inside x: INSNS + n + (records of x - 1) >= BUDGET_END
+    f.get(this.insns).i64(BigInt(n + blocks[x].records.length - 1)).op(Op.i64_add).get(this.budget).op(Op.i64_ge_u).brIfTo(leave);
     f.get(this.insns).i64(BigInt(n)).op(Op.i64_add).set(this.insns);
-    this.budgetEndsInside(blocks[x].records.length).if();
-    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).brTo(leave);
-    f.end();
-    f.load32At(L.S_INTR_PENDING).op(Op.i32_eqz).op(Op.i32_eqz);
-    f.load32At(L.S_FLAGS).i32(IF).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_eqz).op(Op.i32_and);
-    f.if();
-    f.get(this.insns).i64(BigInt(n)).op(Op.i64_sub).set(this.insns).brTo(leave);
-    f.end();
+    this.fl.toCanon(this.allLive[x][0]);
     // the run loop's findBlock (one TLB hit for the fetch) and block entry
-    this.flushLazy();
-    this.countHits(1);
     f.get(this.runs).i32(1).op(Op.i32_add).set(this.runs);
     f.get(this.tgt).set(this.eip0);
-    f.i32(x).set(this.sel);
-    f.brTo(this.dispatch);
+    if (x > this.cur) f.brTo(this.blockLabel[x]);
+    else if (x === this.cur && this.selfLabel[x] !== undefined) f.brTo(this.selfLabel[x]);
+    else {
+      if (blocks.length > 1) f.i32(x).set(this.sel);
+      f.brTo(this.dispatch);
+    }
     f.end();
   }
 

@@ -86,6 +86,8 @@ export class Translator {
       stepRest: mb.importFunction("core", "jitStepRest", [I32, I32], [I32]),
       getCF: mb.importFunction("core", "jitGetCF", [], [I32]),
       testCC: mb.importFunction("core", "jitTestCC", [I32], [I32]),
+      eflags: mb.importFunction("core", "jitEflags", [], [I32]),
+      flatten: mb.importFunction("core", "jitFlattenFlags", [], []),
     };
     mb.importMemory("core", "memory", core.memory.buffer.byteLength >>> 16);
     const done: number[] = [];
@@ -108,7 +110,7 @@ export class Translator {
     const module = new WebAssembly.Module(bytes);
     const e = core.exports;
     const instance = new WebAssembly.Instance(module, {
-      core: { stepRecord: e.stepRecord, jitStepRest: e.jitStepRest, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, memory: core.memory },
+      core: { stepRecord: e.stepRecord, jitStepRest: e.jitStepRest, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, jitEflags: e.jitEflags, jitFlattenFlags: e.jitFlattenFlags, memory: core.memory },
     });
     this.stats.modules++;
     if (this.nextSlot - this.firstSlot + done.length > MAX_TRANSLATIONS || this.liveModules >= MAX_MODULES) this.reset();

@@ -113,6 +113,33 @@ describe("translation agrees with the interpreter", () => {
     expect(m.instructions).toBeGreaterThan(10000n);
   });
 
+  it("flags stay in locals from block to block: Jcc, PUSHF and a page fault in the next block see them", () => {
+    // each setter's flags cross a transfer inside the region: read by Jcc (from the canonical
+    // locals), by PUSHF (run in the core), and at the #PF of the loop head's first record
+    const setters = ["add %ebx, %eax", "sub %ebx, %eax", "cmp %eax, %ebx", "test %ebx, %eax", "inc %eax", "dec %eax", "neg %eax",
+      "rol $3, %eax", "ror $1, %eax", "shl $2, %eax", "shr $1, %eax", "sar $31, %eax", "adc %ebx, %eax", "addb %bl, %al",
+      "add %ebx, %eax\nrol $1, %eax\ninc %eax", "sub %eax, %ebx\nshl $1, %eax\ndec %eax", "stc\ninc %eax", "sbb %ebx, %eax\ndec %eax"];
+    for (const [k, s] of setters.entries()) {
+      const { m, exits } = expectEnginesAgree(program(`
+          mov $0x2f80, %esi
+          mov $0x9e3779b9, %ebx
+        1: mov (%esi), %eax
+          add $4, %esi
+          xor %esi, %eax
+          rol $5, %ebx
+          ${s}
+          jmp 2f
+        2: j${CCS[k % 16]} 3f
+          pushf
+          pop %edx
+          add %edx, %edi
+        3: ${s}
+          jmp 1b`, paged([3])), { thresholds: [0, 1], slices: [7n, 1000n] });
+      expect(exits.at(-1), s).toBe("EXCEPTION");
+      expect(m.field(L.S_CR2)).toBe(0x3000);
+    }
+  });
+
   it("stops exactly where the budget ends, also inside a block and inside a looping translation", () => {
     expectEnginesAgree(program(`
         mov $300, %ecx
