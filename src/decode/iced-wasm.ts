@@ -5,9 +5,10 @@
 // arguments, same conversion of the result); test/decode/iced-wasm.test.ts checks every one
 // against the package on random instructions. Enums: iced-enums.gen.ts. Everything else of
 // iced-x86 (formatter, Code names) comes from the package, loaded when needed (iced.ts).
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { packageRoot } from "../core/core.ts";
+import { ICED_EXPORTS } from "./iced-exports.ts";
 import type * as Iced from "iced-x86";
 import type { CpuidFeature, DecoderError, DecoderOptions, OpKind, Register } from "./iced-enums.gen.ts";
 
@@ -80,40 +81,17 @@ const imports = {
   },
 };
 
+/** build/iced-decoder.wasm: iced_x86_bg.wasm with only the exports bound here (scripts/build-iced.ts). */
 function load(): IcedWasm {
-  const file = path.join(path.dirname(createRequire(import.meta.url).resolve("iced-x86")), "iced_x86_bg.wasm");
+  const file = path.join(packageRoot(), "build", "iced-decoder.wasm");
+  if (!existsSync(file)) throw new Error(`xenolith: ${file} is missing; run \`npm run build\``);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), imports);
   return instance.exports as unknown as IcedWasm;
 }
 
 wasm = load();
-const fn = (name: string) => {
-  const f = wasm[name];
-  if (typeof f !== "function") throw new Error(`iced-x86: iced_x86_bg.wasm has no export ${name} (another version of the package?)`);
-  return f as (...args: any[]) => any;
-};
-
-// the exports used, looked up once (a missing one fails at load, not mid-run)
-const w = {
-  decoder_new: fn("decoder_new"), decoder_free: fn("__wbg_decoder_free"), decoder_set_ip: fn("decoder_set_ip"),
-  decoder_position: fn("decoder_position"), decoder_canDecode: fn("decoder_canDecode"), decoder_lastError: fn("decoder_lastError"),
-  decoder_decode: fn("decoder_decode"), decoder_decodeOut: fn("decoder_decodeOut"), decoder_getConstantOffsets: fn("decoder_getConstantOffsets"),
-  instruction_new: fn("instruction_new"), instruction_free: fn("__wbg_instruction_free"),
-  code: fn("instruction_code"), length: fn("instruction_length"), isInvalid: fn("instruction_isInvalid"),
-  hasLockPrefix: fn("instruction_hasLockPrefix"), hasRepPrefix: fn("instruction_hasRepPrefix"), hasRepnePrefix: fn("instruction_hasRepnePrefix"),
-  opCount: fn("instruction_opCount"), opKind: fn("instruction_opKind"), opRegister: fn("instruction_opRegister"),
-  op0Kind: fn("instruction_op0Kind"), op1Kind: fn("instruction_op1Kind"), op1Register: fn("instruction_op1Register"),
-  memoryBase: fn("instruction_memoryBase"), memoryIndex: fn("instruction_memoryIndex"), memoryIndexScale: fn("instruction_memoryIndexScale"),
-  memorySegment: fn("instruction_memorySegment"), memoryDisplacement: fn("instruction_memoryDisplacement"),
-  nextIP16: fn("instruction_nextIP16"), nearBranch32: fn("instruction_nearBranch32"), nextIP32: fn("instruction_nextIP32"),
-  farBranch16: fn("instruction_farBranch16"), farBranch32: fn("instruction_farBranch32"), farBranchSelector: fn("instruction_farBranchSelector"),
-  immediate: fn("instruction_immediate"), immediate8_2nd: fn("instruction_immediate8_2nd"), conditionCode: fn("instruction_conditionCode"),
-  cpuidFeatures: fn("instruction_cpuidFeatures"), toString: fn("instruction_toString"),
-  co_free: fn("__wbg_constantoffsets_free"), co_displacementOffset: fn("constantoffsets_displacementOffset"),
-  co_displacementSize: fn("constantoffsets_displacementSize"), co_immediateOffset: fn("constantoffsets_immediateOffset"),
-  co_immediateSize: fn("constantoffsets_immediateSize"), co_hasDisplacement: fn("constantoffsets_hasDisplacement"),
-  co_hasImmediate: fn("constantoffsets_hasImmediate"),
-};
+const w = Object.fromEntries(Object.entries(ICED_EXPORTS).map(([key, name]) => [key, wasm[name]])) as
+  Record<keyof typeof ICED_EXPORTS, (...args: any[]) => any>;
 
 /**
  * Call an export that returns its result through a 16-byte area on iced's shadow stack

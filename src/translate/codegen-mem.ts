@@ -2,11 +2,16 @@
 // of assembly/mmu/access.ts (segment attribute + limit, TLB entry with the rights of the region's
 // CPL, no page crossing, counting TLB hits), and the stack accesses of PUSH/POP/CALL/RET.
 //
+// Segment checks are hoisted: for each segment (and access kind) the region uses, locals hold
+// the segment's base and a bound the offset must stay below; they are loaded at the function's
+// entry and again after every record run in the core (the only code that can load a segment
+// register or change its cache while the function runs), so an access tests one local.
+//
 // Every check branches to the caller's $slow label when it fails; the caller then runs the whole
 // record in the core's stepRecord, so faults (#GP/#SS on limits, #PF with its CR2 and error code,
 // #AC) and stores into code pages behave exactly as in the interpreter.
 import { L } from "../core/layout.gen.ts";
-import { FunctionBody, Op } from "./wasm.ts";
+import { FunctionBody, I32, Op } from "./wasm.ts";
 import type { RecordInfo } from "./region.ts";
 
 // assembly/state.ts SEG_ATTR derived bits
@@ -27,18 +32,59 @@ export interface MemLocals {
   hits: number;
 }
 
+/** One kind of access to a segment: what its fast path needs of SEG_ATTR. */
+export interface SegUse {
+  seg: number;
+  write: boolean;
+  /** a stack access: also a 32-bit stack (D/B), as stack-ops.ts's fast paths */
+  stack: boolean;
+}
+
+/** The SEG_ATTR bits the fast path of `u` needs (access.ts segRead/segWrite, stack-ops.ts). */
+function attrBits(u: SegUse): number {
+  return (u.write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (u.stack ? ATTR_DB : 0);
+}
+
 export class MemEmitter {
   /** TLB rights a read / write at the region's CPL needs (mmu/tlb.ts refreshAccessRights) */
   readonly readNeed: number;
   readonly writeNeed: number;
+  /** local holding SEG_BASE of a segment the region accesses */
+  private readonly base = new Map<number, number>();
+  /** local holding the bound of a segment and attribute bits (key seg << 24 | bits) */
+  private readonly bound = new Map<number, number>();
 
   /**
    * `user`: the region runs at CPL 3; `patched`: its page has had constants patched, so IMM and
-   * DISP are read from the records at run time.
+   * DISP are read from the records at run time; `uses`: every access the inlined records make.
    */
-  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean) {
+  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean, uses: SegUse[]) {
     this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
     this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
+    for (const u of uses) {
+      if (!this.base.has(u.seg)) this.base.set(u.seg, f.local(I32));
+      const key = u.seg << 24 | attrBits(u);
+      if (!this.bound.has(key)) this.bound.set(key, f.local(I32));
+    }
+  }
+
+  /**
+   * Load the segment locals from the segment registers' caches (SEG_BASE, SEG_LIMIT, SEG_ATTR).
+   * An access of 4 bytes at offset `off` takes the fast path when off < bound, where
+   * bound = limit - 2 if the attribute has the fast bits and limit >= 3, else 0 (no offset is
+   * below it): that is access.ts's `(attr & fast) && off <= limit && limit - off >= 3`.
+   */
+  loadSegments(): void {
+    const { f } = this;
+    for (const [seg, local] of this.base) f.load32At(L.S_SEG_BASE + 4 * seg).set(local);
+    for (const [key, local] of this.bound) {
+      const seg = key >>> 24, bits = key & 0xffffff;
+      const limit = L.S_SEG_LIMIT + 4 * seg;
+      f.load32At(limit).i32(2).op(Op.i32_sub).i32(0);
+      f.load32At(L.S_SEG_ATTR + 4 * seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
+      f.load32At(limit).i32(3).op(Op.i32_ge_u).op(Op.i32_and);
+      f.op(Op.select).set(local);
+    }
   }
 
   /** push the record's immediate: a constant, or read from the record on a patched page */
@@ -65,18 +111,17 @@ export class MemEmitter {
   /**
    * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
    * machine address. Branches out to $slow (depth `slowDepth`) on failure.
-   * segRead/segWrite: attr fast bit, off <= limit, limit - off >= 3; then the TLB entry with the
+   * segRead/segWrite: off below the segment's bound (loadSegments); then the TLB entry with the
    * rights `need`, no page crossing, and at CPL 3 alignment.
    */
   checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
     const { f } = this;
     const t = this.l.t;
-    const bits = (write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (stack ? ATTR_DB : 0);
-    f.load32At(L.S_SEG_ATTR + 4 * seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_ne).brIf(slowDepth);
-    f.load32At(L.S_SEG_LIMIT + 4 * seg).tee(t[2]).get(t[1]).op(Op.i32_lt_u).brIf(slowDepth);
-    f.get(t[2]).get(t[1]).op(Op.i32_sub).i32(3).op(Op.i32_lt_u).brIf(slowDepth);
+    const bound = this.bound.get(seg << 24 | attrBits({ seg, write, stack }));
+    if (bound === undefined) throw new Error(`translation: access to segment ${seg} not declared`);
+    f.get(t[1]).get(bound).op(Op.i32_ge_u).brIf(slowDepth);
     // lin
-    f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
+    f.get(this.base.get(seg)!).get(t[1]).op(Op.i32_add).set(t[3]);
     f.get(t[3]).i32(0xfff).op(Op.i32_and).i32(0xffc).op(Op.i32_gt_u).brIf(slowDepth);
     // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
     // access.ts's fast paths, take only aligned ones
@@ -95,6 +140,18 @@ export class MemEmitter {
   /** store `value` at machine address t[2] */
   storeRam(value: () => void): void {
     this.f.get(this.l.t[2]); value(); this.f.mem(Op.i32_store, L.RAM_BASE, 2);
+  }
+
+  /** The accesses of an inlined record of kind `k` (codegen.ts Plan) on memory operand `seg`. */
+  static uses(k: string, seg: number, rmw: boolean): SegUse[] {
+    switch (k) {
+      case "load": case "aluRM": return [{ seg, write: false, stack: false }];
+      case "store": case "storeImm": return [{ seg, write: true, stack: false }];
+      case "aluMR": case "aluMI": return [{ seg, write: rmw, stack: false }];
+      case "pushR": case "pushI": case "call": return [{ seg: SR_SS, write: true, stack: true }];
+      case "popR": case "ret": return [{ seg: SR_SS, write: false, stack: true }];
+      default: return [];
+    }
   }
 
   /** Read the 4-byte memory operand of `r` (fast path): pushes its value. */

@@ -61,7 +61,7 @@ type Plan =
   | { k: "shift"; op: number; count: number } | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
-/** inlined forms with a fast path that may fall back to stepRecord */
+/** inlined forms with a fast path that may fall back to the core (which then reads all flags) */
 const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluMR", "aluMI", "pushR", "pushI", "popR", "jmp", "jcc", "loop", "call", "ret"]);
 
 /**
@@ -254,12 +254,17 @@ class RegionGen {
       }
     }));
     this.spill = [...w].sort();
-    // a record before the last of a block may run in the core and go on (step() sets `slow`)
-    this.mayStep = blocks.some((b, k) => b.records.some((_, i) => i < b.records.length - 1 && (this.allPlans[k][i] === null || FALLBACK.has(this.allPlans[k][i]!.k))));
+    // a record before the last of a block may run in the core and go on (step() sets `slow`; an
+    // inlined record whose fast path fails returns after the rest of its block ran in the core)
+    this.mayStep = blocks.some((b, k) => b.records.some((_, i) => i < b.records.length - 1 && this.allPlans[k][i] === null));
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
+    const uses = blocks.flatMap((b, k) => b.records.flatMap((r, i) => {
+      const p = this.allPlans[k][i];
+      return p ? MemEmitter.uses(p.k, r.seg, "op" in p && p.op !== CMP && p.op !== TEST) : [];
+    }));
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched, uses);
   }
 
   generate(): Translation {
@@ -280,6 +285,7 @@ class RegionGen {
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
     f.load32At(L.S_EIP).tee(this.eip0).set(this.rbase);
     this.loadGprs();
+    this.mem.loadSegments();
     // the head's live-in flags into the canonical locals (every block starts so)
     this.fl.inCore();
     this.fl.toCanon(this.allLive[0][0]);
@@ -398,11 +404,13 @@ class RegionGen {
 
   /**
    * Execute record `i` with the core's stepRecord: write the state back, call, return what it
-   * says unless the block goes on, then reload. (`i` retired records precede it.)
+   * says unless the block goes on, then reload. (`i` retired records precede it.) With `rest`
+   * the rest of the block runs in the core too (jitStepRest) and the function returns.
    */
-  private step(r: RecordInfo, i: number): void {
+  private step(r: RecordInfo, i: number, rest = false): void {
     const { f } = this;
-    const last = i === this.block.records.length - 1;
+    const recs = this.block.records;
+    const last = i === recs.length - 1;
     this.spillGprs();
     this.fl.flush();
     this.store32(L.S_EIP, () => this.eipAt(r.offset));
@@ -410,13 +418,15 @@ class RegionGen {
     this.flushCounters();
     f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
     f.if().get(this.t[0]).ret().end();
+    if (last) { f.i32(EXIT_NONE).ret(); return; }
+    if (rest) { f.i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret(); return; }
     // a store patched constants this translation baked in: the rest of the block runs in the core
     if (!this.patched) {
-      const recs = this.block.records;
       f.load32At(this.patchAddr).if().i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
     }
-    if (last) { f.i32(EXIT_NONE).ret(); return; }
     this.loadGprs();
+    // the record may have loaded a segment register
+    this.mem.loadSegments();
     // EIP as the interpreter continues: the next record runs at the EIP the handler left
     f.load32At(L.S_EIP);
     if (r.offset + r.len) f.i32(r.offset + r.len).op(Op.i32_sub);
@@ -426,12 +436,13 @@ class RegionGen {
   }
 
   /**
-   * An inlined record with a fast path: `fast` emits checks that branch to depth `slowDepth()`
-   * when they fail, then the record's effects. On failure the whole record runs in stepRecord.
-   * `flags`: "same" when the record leaves the flags alone, "def" when it sets all six lazily
-   * (a 32-bit ALU op: the fast path in la/lb/lres, the handler with the same values in memory).
+   * An inlined record with a fast path: `fast` emits checks that branch to $slow (depth 0) when
+   * they fail, then the record's effects. On failure the record runs in stepRecord, the rest of
+   * its block in the core, and the function returns. The slow path never joins the fast one: a
+   * join after a call into the core would make the Wasm compiler keep the locals in memory
+   * around every access (measured: a third of the time of a call/ret loop).
    */
-  private withFallback(r: RecordInfo, i: number, fast: () => void, flags: "same" | "def"): void {
+  private withFallback(r: RecordInfo, i: number, fast: () => void): void {
     const { f, fl } = this;
     const before = fl.save();
     f.block(); // $done
@@ -443,21 +454,10 @@ class RegionGen {
     // slow path: the state as before this record
     fl.restore(before);
     const stepped = this.stepped;
-    this.step(r, i);
+    this.step(r, i, true);
     this.stepped = stepped;
-    if (flags === "def") {
-      // the handler left the same lazy state in memory that the fast path keeps in locals
-      const { la, lb, lres } = this.flagLocals;
-      f.load32At(L.S_LAZY_A).set(la);
-      f.load32At(L.S_LAZY_B).set(lb);
-      f.load32At(L.S_LAZY_RES).set(lres);
-      fl.restore(after);
-    } else {
-      // the slow path wrote the flags to memory and the handler kept them: the locals still
-      // hold them as before
-      fl.restore(before);
-    }
     f.end(); // $done
+    fl.restore(after);
   }
 
   /** push the record's immediate */
@@ -496,19 +496,19 @@ class RegionGen {
         this.withFallback(r, i, () => {
           mem.readOperand(r, false, 0); f.set(g[r.r0]);
           mem.countHits(1);
-        }, "same");
+        });
         return;
       case "store": case "storeImm":
         this.withFallback(r, i, () => {
           mem.writeOperand(r, () => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r)), 0);
-        }, "same");
+        });
         return;
       case "aluRM": {
         this.withFallback(r, i, () => {
           mem.readOperand(r, false, 0); f.set(t[0]);
           mem.countHits(1);
           this.alu(p.op, r.r0, () => f.get(t[0]));
-        }, "def");
+        });
         return;
       }
       case "aluMR": case "aluMI": {
@@ -518,7 +518,7 @@ class RegionGen {
           mem.readOperand(r, rmw, 0); f.set(t[0]);
           this.aluValue(p.op, () => f.get(t[0]), src);
           if (rmw) { mem.storeRam(() => f.get(this.flagLocals.lres)); mem.countHits(2); } else mem.countHits(1);
-        }, "def");
+        });
         return;
       }
       case "pushR": case "pushI":
@@ -527,7 +527,7 @@ class RegionGen {
           if (p.k === "pushR") f.get(g[r.r0]); else this.imm(r);
           f.set(t[0]);
           mem.push(0);
-        }, "same");
+        });
         return;
       case "popR":
         this.withFallback(r, i, () => {
@@ -535,7 +535,7 @@ class RegionGen {
           f.get(g[R_ESP]).i32(4).op(Op.i32_add).set(g[R_ESP]);
           f.get(t[0]).set(g[r.r0]); // POP ESP: the popped value wins
           mem.countHits(1);
-        }, "same");
+        });
         return;
       case "jmp": case "jcc": case "loop": this.branch(p, r, i); return;
       case "call": this.call(r, i); return;
