@@ -4,8 +4,8 @@ import { S_EIP, SR_CS, R_ECX } from "../layout";
 import { reg32, setReg32, setReg16, regN, segLimit } from "../state";
 import { pending, gp } from "../priv/exception";
 import { readN } from "../mmu/access";
-import { testCC, getZF } from "./flags";
-import { r0, seg, ea, cc, imm, imm2, a16 } from "./operand";
+import { condition, getZF } from "./flags";
+import { r0, seg, ea, imm, imm2, a16 } from "./operand";
 import { push, peek, setSp, spPlus } from "./stack-ops";
 
 /** Jump to `target` (operand size `size`), checking the CS limit. */
@@ -17,8 +17,9 @@ import { push, peek, setSp, spPlus } from "./stack-ops";
 
 @inline export function jmpRel(r: usize, size: u32): void { branch(load<u32>(S_EIP) + imm2(r), size); }
 
-@inline export function jcc(r: usize, size: u32): void {
-  if (testCC(cc(r))) branch(load<u32>(S_EIP) + imm2(r), size);
+/** Jcc: `cond` is the condition (tttn), a constant of the form (the record's CC holds it too). */
+@inline export function jcc(r: usize, size: u32, cond: u32): void {
+  if (condition(cond)) branch(load<u32>(S_EIP) + imm2(r), size);
 }
 
 export function callRel(r: usize, size: u32): void {

@@ -157,7 +157,10 @@ export function setArithFlags(mask: u32, bits: u32): void {
  * Condition codes (Intel SDM Vol. 1, Appendix B, "tttn" encoding):
  * 0 O, 1 NO, 2 B, 3 AE, 4 E, 5 NE, 6 BE, 7 A, 8 S, 9 NS, 10 P, 11 NP, 12 L, 13 GE, 14 LE, 15 G.
  */
-export function testCC(cc: u32): bool {
+export function testCC(cc: u32): bool { return condition(cc); }
+
+/** testCC() inlined: with a constant `cc` (a form's argument) only its test remains. */
+@inline export function condition(cc: u32): bool {
   let r: bool;
   switch (cc >> 1) {
     case 0: r = getOF(); break;

@@ -198,12 +198,32 @@ export function stepRecord(rec: usize): u32 {
 @inline function isRegsOnly(op: u32): bool { return op - OP_REGS_FIRST < OP_REGS_END - OP_REGS_FIRST; }
 @inline function isNearBranch(op: u32): bool { return op - OP_REGS_END < OP_BRANCH_END - OP_REGS_END; }
 
-/** runBlock's answer when the block branched to its own start and runs again without a lookup. */
+/** runBlocks' answers besides an exit reason and EXIT_NONE (run() looks up the next block). */
+/** The block branched to its own start: run() runs it again without a lookup (sameBlockAgain). */
 const RUN_AGAIN: u32 = 0xFFFFFFFF;
+/** runBlocks looked up the next block and found none (findBlock returned 0). */
+const RUN_NO_BLOCK: u32 = 0xFFFFFFFE;
+
+/** run()'s checks before a block: INSNS reached the budget, HLT, an interrupt to take. */
+@inline function mustStop(insns: u64): bool {
+  // External interrupts are recognised at instruction boundaries when IF = 1 (SDM Vol. 3, 6.8.1);
+  // they also end HLT. After STI, MOV SS and POP SS they wait one instruction (INTR_SHADOW).
+  return insns >= load<u64>(S_BUDGET_END) || load<u32>(S_HALTED) != 0 ||
+    (load<u32>(S_INTR_PENDING) != 0 && (load<u32>(S_FLAGS) & IF) != 0 && load<u32>(S_INTR_SHADOW) == 0);
+}
+
+/** run()'s per-block counters for block `b`, about to run. */
+@inline function enterBlock(b: usize): void {
+  store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
+  store<u32>(S_CUR_BLOCK_PAGE, load<u32>(b, BLK_PHYS) >>> 12);
+  store<u32>(S_CUR_BLOCK_PAGE2, load<u32>(b, BLK_PAGE2));
+}
 
 /**
- * Execute the records of block `b` (found for the current CS:EIP). Returns an exit reason,
- * EXIT_NONE (run() looks up the next block) or RUN_AGAIN (sameBlockAgain: run `b` again).
+ * Execute the records of block `b` (found for the current CS:EIP and entered), and with `chain`
+ * (no translation tier) go on with the blocks after it, doing what run() does between blocks,
+ * until one needs run(). Returns an exit reason, EXIT_NONE (run() looks up the next block),
+ * RUN_AGAIN or RUN_NO_BLOCK.
  *
  * Registers-only records (dispatch.ts OP_REGS_END, forms' `registersOnly`) run without any
  * bookkeeping: EIP, INSTR_EIP and INSNS follow from the record's place in the block (REC_END,
@@ -212,101 +232,106 @@ const RUN_AGAIN: u32 = 0xFFFFFFFF;
  * need EIP only. A block stops early where the budget ends inside it, and after its first
  * instruction under an interrupt shadow.
  *
- * With `repeat` (no translation tier), a block that branches back to its own start runs again
- * here after run()'s checks. When it holds only registers-only records and near branches, the
- * first sameBlockAgain stays true (CS, MODE, CPL, the TLB and code pages are untouched by those
+ * A block that ran to its end and branched back to its own start runs again without a lookup
+ * (sameBlockAgain). When it holds only registers-only records and near branches, the first
+ * sameBlockAgain stays true (CS, MODE, CPL, the TLB and code pages are untouched by those
  * records), so later rounds only count the fetch's TLB hit, as sameBlockAgain does.
  */
-function runBlock(b: usize, repeat: bool): u32 {
-  const first: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
-  const count = load<u32>(b, BLK_COUNT);
-  const recEnd = first + count * REC_SIZE;
-  const mode = load<u32>(S_MODE);
-  const eipMask: u32 = (mode & MODE_D32) != 0 ? 0xFFFFFFFF : 0xFFFF;
-  const eip0 = load<u32>(S_EIP);
-  const lin = segBase(SR_CS) + eip0;
+function runBlocks(b: usize, chain: bool): u32 {
   const budgetEnd = load<u64>(S_BUDGET_END);
-  let insns0 = load<u64>(S_INSNS); // INSNS before the block's first record
-  let simple = true; // only registers-only records and near branches ran
-  let verified = false;
   while (true) {
-    // how many records may run (run() saw INSNS below BUDGET_END); an interrupt shadow covers
-    // the first instruction of the block only
-    const left: u64 = load<u32>(S_INTR_SHADOW) != 0 ? 1 : budgetEnd - insns0;
-    store<u32>(S_INTR_SHADOW, 0);
-    const recStop = left < <u64>count ? first + <usize>left * REC_SIZE : recEnd;
-    let rec = first;
-    for (; rec < recStop; rec += REC_SIZE) {
-      const op = <u32>load<u16>(rec);
-      if (isRegsOnly(op)) {
-        dispatchRegs(rec, op);
-        continue;
-      }
-      const next = (eip0 + load<u16>(rec, REC_END)) & eipMask;
-      const insns = insns0 + <u64>((rec - first) / REC_SIZE);
-      if (isNearBranch(op)) {
-        store<u32>(S_EIP, next);
-        dispatchBranch(rec, op);
-        if (pending) { // #GP(0): a target beyond the CS limit
+    const first: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
+    const count = load<u32>(b, BLK_COUNT);
+    const recEnd = first + count * REC_SIZE;
+    const mode = load<u32>(S_MODE);
+    const eipMask: u32 = (mode & MODE_D32) != 0 ? 0xFFFFFFFF : 0xFFFF;
+    const eip0 = load<u32>(S_EIP);
+    const lin = segBase(SR_CS) + eip0;
+    let insns0 = load<u64>(S_INSNS); // INSNS before the block's first record
+    let simple = true; // only registers-only records and near branches ran
+    let verified = false;
+    let insns: u64;
+    while (true) {
+      // how many records may run (INSNS is below BUDGET_END); an interrupt shadow covers the
+      // first instruction of the block only
+      const left: u64 = load<u32>(S_INTR_SHADOW) != 0 ? 1 : budgetEnd - insns0;
+      store<u32>(S_INTR_SHADOW, 0);
+      const recStop = left < <u64>count ? first + <usize>left * REC_SIZE : recEnd;
+      let rec = first;
+      for (; rec < recStop; rec += REC_SIZE) {
+        const op = <u32>load<u16>(rec);
+        if (isRegsOnly(op)) {
+          dispatchRegs(rec, op);
+          continue;
+        }
+        const next = (eip0 + load<u16>(rec, REC_END)) & eipMask;
+        const at = insns0 + <u64>((rec - first) / REC_SIZE);
+        if (isNearBranch(op)) {
+          store<u32>(S_EIP, next);
+          dispatchBranch(rec, op);
           store<u32>(S_INSTR_EIP, (next - load<u8>(rec, REC_LEN)) & eipMask);
-          store<u64>(S_INSNS, insns);
-          return takeException();
+          if (pending) { // #GP(0): a target beyond the CS limit
+            store<u64>(S_INSNS, at);
+            return takeException();
+          }
+          continue;
         }
+        simple = false;
         store<u32>(S_INSTR_EIP, (next - load<u8>(rec, REC_LEN)) & eipMask);
-        continue;
-      }
-      simple = false;
-      store<u32>(S_INSTR_EIP, (next - load<u8>(rec, REC_LEN)) & eipMask);
-      store<u32>(S_EIP, next);
-      store<u64>(S_INSNS, insns); // current for RDTSC / RDMSR(TSC)
-      dispatchOther(rec, op);
-      // one test for the common case: nothing raised, requested or made stale
-      if ((<u32>pending | <u32>resumeRequest | exitRequest | load<u32>(S_BLOCK_STALE)) != 0) {
-        if (pending) {
-          resumeRequest = false;
-          // INT n, INT3, INTO retire
-          store<u64>(S_INSNS, load<u32>(S_EXC_KIND) != KIND_FAULT ? insns + 1 : insns);
-          return takeException();
-        }
-        if (resumeRequest) {
-          // not retired: back to the instruction, through the interrupt and budget checks
-          resumeRequest = false;
+        store<u32>(S_EIP, next);
+        store<u64>(S_INSNS, at); // current for RDTSC / RDMSR(TSC)
+        dispatchOther(rec, op);
+        // one test for the common case: nothing raised, requested or made stale
+        if ((<u32>pending | <u32>resumeRequest | exitRequest | load<u32>(S_BLOCK_STALE)) != 0) {
+          if (pending) {
+            resumeRequest = false;
+            // INT n, INT3, INTO retire
+            store<u64>(S_INSNS, load<u32>(S_EXC_KIND) != KIND_FAULT ? at + 1 : at);
+            return takeException();
+          }
+          if (resumeRequest) {
+            // not retired: back to the instruction, through the interrupt and budget checks
+            resumeRequest = false;
+            store<u32>(S_BLOCK_STALE, 0);
+            store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
+            return exitRequest;
+          }
+          store<u64>(S_INSNS, at + 1);
+          if (exitRequest != EXIT_NONE) return exitRequest;
           store<u32>(S_BLOCK_STALE, 0);
-          store<u32>(S_EIP, load<u32>(S_INSTR_EIP));
-          return exitRequest;
+          return EXIT_NONE;
         }
-        store<u64>(S_INSNS, insns + 1);
-        if (exitRequest != EXIT_NONE) return exitRequest;
-        store<u32>(S_BLOCK_STALE, 0);
-        return EXIT_NONE;
       }
+      // EIP and INSTR_EIP are in memory unless the last record was registers-only
+      const last = rec - REC_SIZE;
+      let e: u32;
+      if (isRegsOnly(load<u16>(last))) {
+        e = (eip0 + load<u16>(last, REC_END)) & eipMask;
+        store<u32>(S_EIP, e);
+        store<u32>(S_INSTR_EIP, (e - load<u8>(last, REC_LEN)) & eipMask);
+      } else {
+        e = load<u32>(S_EIP);
+      }
+      insns = insns0 + <u64>((rec - first) / REC_SIZE);
+      store<u64>(S_INSNS, insns);
+      // again only when the whole block ran and the budget (or a shadow) did not stop it there
+      if (rec != recEnd || left <= <u64>count || e != eip0) break;
+      if (simple && verified) {
+        countHit(); // the fetch's TLB hit, as sameBlockAgain counts it
+      } else {
+        if (!sameBlockAgain(b, lin, mode)) break;
+        if (!chain) return RUN_AGAIN;
+        verified = true;
+      }
+      if (mustStop(insns)) return RUN_AGAIN;
+      store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
+      insns0 = insns;
     }
-    // EIP and INSTR_EIP are in memory unless the last record was registers-only
-    const last = rec - REC_SIZE;
-    let e: u32;
-    if (isRegsOnly(load<u16>(last))) {
-      e = (eip0 + load<u16>(last, REC_END)) & eipMask;
-      store<u32>(S_EIP, e);
-      store<u32>(S_INSTR_EIP, (e - load<u8>(last, REC_LEN)) & eipMask);
-    } else {
-      e = load<u32>(S_EIP);
-    }
-    const insns = insns0 + <u64>((rec - first) / REC_SIZE);
-    store<u64>(S_INSNS, insns);
-    // again only when the whole block ran and the budget (or a shadow) did not stop it there
-    if (rec != recEnd || left <= <u64>count || e != eip0) return EXIT_NONE;
-    if (simple && verified) {
-      countHit(); // the fetch's TLB hit, as sameBlockAgain counts it
-    } else {
-      if (!sameBlockAgain(b, lin, mode)) return EXIT_NONE;
-      if (!repeat) return RUN_AGAIN;
-      verified = true;
-    }
-    // run()'s checks before it runs `b` again (when one stops, run() sees it too)
-    if (insns >= budgetEnd || load<u32>(S_HALTED) ||
-        (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF) && !load<u32>(S_INTR_SHADOW))) return RUN_AGAIN;
-    store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
-    insns0 = insns;
+    // the next block, as run() finds it
+    if (!chain || mustStop(insns)) return EXIT_NONE;
+    b = findBlock();
+    if (b == 0) return RUN_NO_BLOCK;
+    enterBlock(b);
   }
 }
 
@@ -325,18 +350,19 @@ export function run(): u32 {
     const x = takeException();
     if (x != EXIT_NONE) return exitWith(x);
   }
-  let again: usize = 0; // sameBlockAgain()
+  let found: usize = 0; // a block runBlocks found or ran again, not yet run
+  let lookedUp = false;  // runBlocks' findBlock returned 0
   while (true) {
+    // the checks of mustStop()
     if (load<u64>(S_INSNS) >= load<u64>(S_BUDGET_END)) return exitWith(EXIT_BUDGET);
-    // External interrupts are recognised at instruction boundaries when IF = 1 (SDM Vol. 3, 6.8.1);
-    // they also end HLT. After STI, MOV SS and POP SS they wait one instruction (INTR_SHADOW).
     if (load<u32>(S_INTR_PENDING) && (load<u32>(S_FLAGS) & IF) && !load<u32>(S_INTR_SHADOW)) {
       store<u32>(S_HALTED, 0);
       return exitWith(EXIT_INTERRUPT);
     }
     if (load<u32>(S_HALTED)) return exitWith(EXIT_HLT);
-    const b = again != 0 ? again : findBlock();
-    again = 0;
+    const b = found != 0 ? found : lookedUp ? 0 : findBlock();
+    found = 0;
+    lookedUp = false;
     if (b == 0) {
       if (pending) {
         store<u32>(S_INSTR_EIP, load<u32>(S_EIP));
@@ -346,9 +372,7 @@ export function run(): u32 {
       }
       return exitWith(EXIT_DECODE_MISS);
     }
-    store<u64>(S_BLOCKS_RUN, load<u64>(S_BLOCKS_RUN) + 1);
-    store<u32>(S_CUR_BLOCK_PAGE, load<u32>(b, BLK_PHYS) >>> 12);
-    store<u32>(S_CUR_BLOCK_PAGE2, load<u32>(b, BLK_PAGE2));
+    enterBlock(b);
     const threshold = load<u32>(S_JIT_THRESHOLD);
     if (threshold != JIT_OFF) {
       const bi = <u32>(b - BLOCKS_BASE) / BLK_SIZE;
@@ -372,8 +396,9 @@ export function run(): u32 {
         }
       }
     }
-    const x = runBlock(b, threshold == JIT_OFF);
-    if (x == RUN_AGAIN) again = b;
+    const x = runBlocks(b, threshold == JIT_OFF);
+    if (x == RUN_AGAIN) found = b;
+    else if (x == RUN_NO_BLOCK) lookedUp = true;
     else if (x != EXIT_NONE) return exitWith(x);
   }
   return EXIT_NONE;

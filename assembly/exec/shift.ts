@@ -18,8 +18,11 @@ const ROL: u32 = 0, ROR: u32 = 1, RCL: u32 = 2, RCR: u32 = 3, SHL: u32 = 4, SHR:
 /** The masked count: from CL or the immediate. */
 @inline function shiftCount(r: usize, fromCL: u32): u32 { return (fromCL ? reg8(R_ECX) : imm(r)) & 31; }
 
-/** `a` (already masked to `size` bytes) shifted or rotated by `count` (1..31); sets the flags. */
-function shift(op: u32, a: u32, count: u32, size: u32): u32 {
+/**
+ * `a` (already masked to `size` bytes) shifted or rotated by `count` (1..31); sets the flags.
+ * Inlined: the register forms pass a constant `op` and keep only its case.
+ */
+@inline function shift(op: u32, a: u32, count: u32, size: u32): u32 {
   const bits = size << 3, top = bits - 1, m = sizeMask(top);
   switch (op) {
     case ROL: {

@@ -9,8 +9,9 @@ const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 export const forms: Form[] = [
   { codes: ["Jmp_rel8_32", "Jmp_rel32_32"], reg: "jmpRel", args: [4], ends: true, nearBranch: true },
   { codes: ["Jmp_rel8_16", "Jmp_rel16"], reg: "jmpRel", args: [2], ends: true, nearBranch: true },
-  { codes: CC.flatMap((c) => [`J${c}_rel8_32`, `J${c}_rel32_32`]), reg: "jcc", args: [4], ends: true, nearBranch: true },
-  { codes: CC.flatMap((c) => [`J${c}_rel8_16`, `J${c}_rel16`]), reg: "jcc", args: [2], ends: true, nearBranch: true },
+  // args: size, condition (tttn = the index in CC)
+  ...CC.map((c, cc): Form => ({ codes: [`J${c}_rel8_32`, `J${c}_rel32_32`], reg: "jcc", args: [4, cc], ends: true, nearBranch: true })),
+  ...CC.map((c, cc): Form => ({ codes: [`J${c}_rel8_16`, `J${c}_rel16`], reg: "jcc", args: [2, cc], ends: true, nearBranch: true })),
   { codes: ["Call_rel32_32"], reg: "callRel", args: [4], ends: true },
   { codes: ["Call_rel16"], reg: "callRel", args: [2], ends: true },
   { codes: ["Jmp_rm32"], reg: "jmpIndR", mem: "jmpIndM", args: [4], ends: true },
