@@ -84,14 +84,14 @@ export function runPvImage(bytes: Uint8Array, opts: PvImageOptions = {}): PvRunR
   const chunks: string[] = [];
   const started = startPvImage(kernel, { ...opts, output: (t) => { chunks.push(t); opts.output?.(t); } });
   const m = started.pm.machine;
-  const t0 = performance.now();
+  const t0 = process.hrtime.bigint(); // not performance.now(): see PC.run
   let result: PvRunResult["result"];
   try {
     result = runDomain(started.domain, opts.maxInsns === undefined ? undefined : BigInt(opts.maxInsns));
   } catch (e) {
     result = { kind: "internal", eip: m.eip, message: e instanceof Error ? e.message : String(e) };
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let status: number, message: string | undefined;
   if (result.kind === "internal") {
     status = STATUS_CRASH;

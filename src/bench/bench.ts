@@ -144,6 +144,7 @@ function child(engine: Engine, kernel: "null" | "bare", cmdline?: string): { sec
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 33) throw new Error(`xenolith run ${kernel} ${cmdline ?? ""}: exit status ${r.status}: ${r.stderr.trim()}`);
+  // GNU time's file: "Command exited with non-zero status 33", then the peak RSS in KiB
   const kib = timed ? Number(readFileSync(timeFile, "utf8").trim().split("\n").pop()) : Number(r.stderr.match(/xenolith-bench-maxrss (\d+)/)?.[1]);
   if (timed) rmSync(timeFile, { force: true });
   return { seconds, rssMiB: kib / 1024 };
