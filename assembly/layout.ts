@@ -180,62 +180,64 @@ export const S_BLOCK_NEXT: u32 = 0x1001A4;
 export const S_JIT_THRESHOLD: u32 = 0x1001A8;
 /** u32: block indices waiting in JIT_QUEUE for the host to translate */
 export const S_JIT_QUEUE_COUNT: u32 = 0x1001AC;
+/** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, written by a translation at its entry (src/translate/codegen-mem.ts); the core never reads it */
+export const S_JIT_SEG_BOUND: u32 = 0x1001B0;
 /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
-export const S_PV_FLAGS: u32 = 0x1001B0;
+export const S_PV_FLAGS: u32 = 0x100210;
 /** u32: PV: the domain's vm_assist bits (src/hv Domain.vmAssist) */
-export const S_PV_VM_ASSIST: u32 = 0x1001B4;
+export const S_PV_VM_ASSIST: u32 = 0x100214;
 /** u32: PV: the virtual IOPL (0-3) */
-export const S_PV_IOPL: u32 = 0x1001B8;
+export const S_PV_IOPL: u32 = 0x100218;
 /** u32: PV: stack_switch selector (the ring-1 stack for bounces from ring 3) */
-export const S_PV_KERNEL_SS: u32 = 0x1001BC;
+export const S_PV_KERNEL_SS: u32 = 0x10021C;
 /** u32: PV: stack_switch stack pointer */
-export const S_PV_KERNEL_SP: u32 = 0x1001C0;
+export const S_PV_KERNEL_SP: u32 = 0x100220;
 /** u32: PV: the guest-visible CR2 (last page-fault address reported to the guest) */
-export const S_PV_CR2: u32 = 0x1001C4;
+export const S_PV_CR2: u32 = 0x100224;
 /** u32: PV: machine address of vcpu_info.evtchn_upcall_pending (u8) */
-export const S_PV_UPCALL_PENDING_MA: u32 = 0x1001C8;
+export const S_PV_UPCALL_PENDING_MA: u32 = 0x100228;
 /** u32: PV: machine address of vcpu_info.evtchn_upcall_mask (u8) */
-export const S_PV_UPCALL_MASK_MA: u32 = 0x1001CC;
+export const S_PV_UPCALL_MASK_MA: u32 = 0x10022C;
 /** u32: PV: machine address of vcpu_info.arch.cr2 (u32) */
-export const S_PV_ARCH_CR2_MA: u32 = 0x1001D0;
+export const S_PV_ARCH_CR2_MA: u32 = 0x100230;
 /** u32: PV: first linear address of the hypervisor area (guest accesses must end below it) */
-export const S_PV_HV_START: u32 = 0x1001D4;
+export const S_PV_HV_START: u32 = 0x100234;
 /** u32: PV: where the guest's segments end (the flat selectors' limit + 1) */
-export const S_PV_SEG_END: u32 = 0x1001D8;
+export const S_PV_SEG_END: u32 = 0x100238;
 /** u32: PV: entries of the guest GDT (set_gdt) */
-export const S_PV_GDT_ENTRIES: u32 = 0x1001DC;
+export const S_PV_GDT_ENTRIES: u32 = 0x10023C;
 /** u32[14]: PV: machine frames of the guest GDT (set_gdt) */
-export const S_PV_GDT_MFN: u32 = 0x1001E0;
+export const S_PV_GDT_MFN: u32 = 0x100240;
 /** u32: PV: HYPERVISOR_iret calls served in the core since the host last collected them */
-export const S_PV_IRETS: u32 = 0x100218;
+export const S_PV_IRETS: u32 = 0x100278;
 /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
-export const S_PV_BOUNCED: u32 = 0x10021C;
+export const S_PV_BOUNCED: u32 = 0x10027C;
 /** u64: instructions retired (also the time-stamp counter) */
-export const S_INSNS: u32 = 0x100220;
+export const S_INSNS: u32 = 0x100280;
 /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-export const S_TSC_OFFSET: u32 = 0x100228;
+export const S_TSC_OFFSET: u32 = 0x100288;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-export const S_BUDGET_END: u32 = 0x100230;
+export const S_BUDGET_END: u32 = 0x100290;
 /** u64: TLB lookups that hit */
-export const S_TLB_HITS: u32 = 0x100238;
+export const S_TLB_HITS: u32 = 0x100298;
 /** u64: TLB lookups that missed */
-export const S_TLB_MISSES: u32 = 0x100240;
+export const S_TLB_MISSES: u32 = 0x1002A0;
 /** u64: page-table walks */
-export const S_TLB_WALKS: u32 = 0x100248;
+export const S_TLB_WALKS: u32 = 0x1002A8;
 /** u64: full TLB flushes */
-export const S_TLB_FLUSHES: u32 = 0x100250;
+export const S_TLB_FLUSHES: u32 = 0x1002B0;
 /** u64: blocks decoded by the host */
-export const S_BLOCKS_DECODED: u32 = 0x100258;
+export const S_BLOCKS_DECODED: u32 = 0x1002B8;
 /** u64: blocks entered */
-export const S_BLOCKS_RUN: u32 = 0x100260;
+export const S_BLOCKS_RUN: u32 = 0x1002C0;
 /** u64: code pages invalidated by stores (self-modifying code) */
-export const S_BLOCKS_INVALIDATED: u32 = 0x100268;
+export const S_BLOCKS_INVALIDATED: u32 = 0x1002C8;
 /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
-export const S_CODE_PATCHES: u32 = 0x100270;
+export const S_CODE_PATCHES: u32 = 0x1002D0;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x100278;
+export const S_EXIT_COUNTS: u32 = 0x1002D8;
 /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-export const S_FAULT_COUNTS: u32 = 0x1002F8;
+export const S_FAULT_COUNTS: u32 = 0x100358;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */

@@ -181,62 +181,64 @@ export const L = {
   S_JIT_THRESHOLD: 0x1001A8,
   /** u32: block indices waiting in JIT_QUEUE for the host to translate */
   S_JIT_QUEUE_COUNT: 0x1001AC,
+  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, written by a translation at its entry (src/translate/codegen-mem.ts); the core never reads it */
+  S_JIT_SEG_BOUND: 0x1001B0,
   /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
-  S_PV_FLAGS: 0x1001B0,
+  S_PV_FLAGS: 0x100210,
   /** u32: PV: the domain's vm_assist bits (src/hv Domain.vmAssist) */
-  S_PV_VM_ASSIST: 0x1001B4,
+  S_PV_VM_ASSIST: 0x100214,
   /** u32: PV: the virtual IOPL (0-3) */
-  S_PV_IOPL: 0x1001B8,
+  S_PV_IOPL: 0x100218,
   /** u32: PV: stack_switch selector (the ring-1 stack for bounces from ring 3) */
-  S_PV_KERNEL_SS: 0x1001BC,
+  S_PV_KERNEL_SS: 0x10021C,
   /** u32: PV: stack_switch stack pointer */
-  S_PV_KERNEL_SP: 0x1001C0,
+  S_PV_KERNEL_SP: 0x100220,
   /** u32: PV: the guest-visible CR2 (last page-fault address reported to the guest) */
-  S_PV_CR2: 0x1001C4,
+  S_PV_CR2: 0x100224,
   /** u32: PV: machine address of vcpu_info.evtchn_upcall_pending (u8) */
-  S_PV_UPCALL_PENDING_MA: 0x1001C8,
+  S_PV_UPCALL_PENDING_MA: 0x100228,
   /** u32: PV: machine address of vcpu_info.evtchn_upcall_mask (u8) */
-  S_PV_UPCALL_MASK_MA: 0x1001CC,
+  S_PV_UPCALL_MASK_MA: 0x10022C,
   /** u32: PV: machine address of vcpu_info.arch.cr2 (u32) */
-  S_PV_ARCH_CR2_MA: 0x1001D0,
+  S_PV_ARCH_CR2_MA: 0x100230,
   /** u32: PV: first linear address of the hypervisor area (guest accesses must end below it) */
-  S_PV_HV_START: 0x1001D4,
+  S_PV_HV_START: 0x100234,
   /** u32: PV: where the guest's segments end (the flat selectors' limit + 1) */
-  S_PV_SEG_END: 0x1001D8,
+  S_PV_SEG_END: 0x100238,
   /** u32: PV: entries of the guest GDT (set_gdt) */
-  S_PV_GDT_ENTRIES: 0x1001DC,
+  S_PV_GDT_ENTRIES: 0x10023C,
   /** u32[14]: PV: machine frames of the guest GDT (set_gdt) */
-  S_PV_GDT_MFN: 0x1001E0,
+  S_PV_GDT_MFN: 0x100240,
   /** u32: PV: HYPERVISOR_iret calls served in the core since the host last collected them */
-  S_PV_IRETS: 0x100218,
+  S_PV_IRETS: 0x100278,
   /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
-  S_PV_BOUNCED: 0x10021C,
+  S_PV_BOUNCED: 0x10027C,
   /** u64: instructions retired (also the time-stamp counter) */
-  S_INSNS: 0x100220,
+  S_INSNS: 0x100280,
   /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-  S_TSC_OFFSET: 0x100228,
+  S_TSC_OFFSET: 0x100288,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x100230,
+  S_BUDGET_END: 0x100290,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x100238,
+  S_TLB_HITS: 0x100298,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x100240,
+  S_TLB_MISSES: 0x1002A0,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x100248,
+  S_TLB_WALKS: 0x1002A8,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x100250,
+  S_TLB_FLUSHES: 0x1002B0,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x100258,
+  S_BLOCKS_DECODED: 0x1002B8,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x100260,
+  S_BLOCKS_RUN: 0x1002C0,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x100268,
+  S_BLOCKS_INVALIDATED: 0x1002C8,
   /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
-  S_CODE_PATCHES: 0x100270,
+  S_CODE_PATCHES: 0x1002D0,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x100278,
+  S_EXIT_COUNTS: 0x1002D8,
   /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-  S_FAULT_COUNTS: 0x1002F8,
+  S_FAULT_COUNTS: 0x100358,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */

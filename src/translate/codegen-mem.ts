@@ -2,16 +2,19 @@
 // of assembly/mmu/access.ts (segment attribute + limit, TLB entry with the rights of the region's
 // CPL, no page crossing, counting TLB hits), and the stack accesses of PUSH/POP/CALL/RET.
 //
-// Segment checks are hoisted: for each segment (and access kind) the region uses, locals hold
-// the segment's base and a bound the offset must stay below; they are loaded at the function's
-// entry and again after every record run in the core (the only code that can load a segment
-// register or change its cache while the function runs), so an access tests one local.
+// Segment checks are hoisted: for each segment and access kind the region uses, the function
+// computes at its entry the bound an offset must stay below (JIT_SEG_BOUND), and again after a
+// record ran in the core (records that load a segment register end their block, so this is
+// defensive), so an access compares its offset with one word of memory and adds SEG_BASE. (In
+// memory, not in locals: V8 sinks a local's pure computation into the loop that uses it, and the
+// function already has more live locals than the host has registers; measured with valgrind on
+// the call/ret loop: 276 → 233 host instructions per iteration.)
 //
 // Every check branches to the caller's $slow label when it fails; the caller then runs the whole
 // record in the core's stepRecord, so faults (#GP/#SS on limits, #PF with its CR2 and error code,
 // #AC) and stores into code pages behave exactly as in the interpreter.
 import { L } from "../core/layout.gen.ts";
-import { FunctionBody, I32, Op } from "./wasm.ts";
+import { FunctionBody, Op } from "./wasm.ts";
 import type { RecordInfo } from "./region.ts";
 
 // assembly/state.ts SEG_ATTR derived bits
@@ -45,14 +48,17 @@ function attrBits(u: SegUse): number {
   return (u.write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (u.stack ? ATTR_DB : 0);
 }
 
+/** Address of the JIT_SEG_BOUND word of `u`. */
+function boundAddr(u: SegUse): number {
+  return L.S_JIT_SEG_BOUND + 4 * (4 * u.seg + (u.write ? 1 : 0) + (u.stack ? 2 : 0));
+}
+
 export class MemEmitter {
   /** TLB rights a read / write at the region's CPL needs (mmu/tlb.ts refreshAccessRights) */
   readonly readNeed: number;
   readonly writeNeed: number;
-  /** local holding SEG_BASE of a segment the region accesses */
-  private readonly base = new Map<number, number>();
-  /** local holding the bound of a segment and attribute bits (key seg << 24 | bits) */
-  private readonly bound = new Map<number, number>();
+  /** the accesses the region's inlined records make, by JIT_SEG_BOUND address */
+  private readonly uses = new Map<number, SegUse>();
 
   /**
    * `user`: the region runs at CPL 3; `patched`: its page has had constants patched, so IMM and
@@ -61,29 +67,25 @@ export class MemEmitter {
   constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean, uses: SegUse[]) {
     this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
     this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
-    for (const u of uses) {
-      if (!this.base.has(u.seg)) this.base.set(u.seg, f.local(I32));
-      const key = u.seg << 24 | attrBits(u);
-      if (!this.bound.has(key)) this.bound.set(key, f.local(I32));
-    }
+    for (const u of uses) this.uses.set(boundAddr(u), u);
   }
 
   /**
-   * Load the segment locals from the segment registers' caches (SEG_BASE, SEG_LIMIT, SEG_ATTR).
-   * An access of 4 bytes at offset `off` takes the fast path when off < bound, where
-   * bound = limit - 2 if the attribute has the fast bits and limit >= 3, else 0 (no offset is
-   * below it): that is access.ts's `(attr & fast) && off <= limit && limit - off >= 3`.
+   * Compute JIT_SEG_BOUND of every access kind the region uses from the segment registers' caches
+   * (SEG_LIMIT, SEG_ATTR). An access of 4 bytes at offset `off` takes the fast path when
+   * off < bound, where bound = limit - 2 if the attribute has the fast bits and limit >= 3, else 0
+   * (no offset is below it): that is access.ts's `(attr & fast) && off <= limit && limit - off >= 3`.
    */
   loadSegments(): void {
     const { f } = this;
-    for (const [seg, local] of this.base) f.load32At(L.S_SEG_BASE + 4 * seg).set(local);
-    for (const [key, local] of this.bound) {
-      const seg = key >>> 24, bits = key & 0xffffff;
-      const limit = L.S_SEG_LIMIT + 4 * seg;
+    for (const [addr, u] of this.uses) {
+      const bits = attrBits(u);
+      const limit = L.S_SEG_LIMIT + 4 * u.seg;
+      f.i32(0);
       f.load32At(limit).i32(2).op(Op.i32_sub).i32(0);
-      f.load32At(L.S_SEG_ATTR + 4 * seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
+      f.load32At(L.S_SEG_ATTR + 4 * u.seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
       f.load32At(limit).i32(3).op(Op.i32_ge_u).op(Op.i32_and);
-      f.op(Op.select).set(local);
+      f.op(Op.select).mem(Op.i32_store, addr, 2);
     }
   }
 
@@ -117,11 +119,11 @@ export class MemEmitter {
   checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
     const { f } = this;
     const t = this.l.t;
-    const bound = this.bound.get(seg << 24 | attrBits({ seg, write, stack }));
-    if (bound === undefined) throw new Error(`translation: access to segment ${seg} not declared`);
-    f.get(t[1]).get(bound).op(Op.i32_ge_u).brIf(slowDepth);
+    const bound = boundAddr({ seg, write, stack });
+    if (!this.uses.has(bound)) throw new Error(`translation: access to segment ${seg} not declared`);
+    f.get(t[1]).load32At(bound).op(Op.i32_ge_u).brIf(slowDepth);
     // lin
-    f.get(this.base.get(seg)!).get(t[1]).op(Op.i32_add).set(t[3]);
+    f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
     f.get(t[3]).i32(0xfff).op(Op.i32_and).i32(0xffc).op(Op.i32_gt_u).brIf(slowDepth);
     // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
     // access.ts's fast paths, take only aligned ones
