@@ -22,7 +22,7 @@ import { push, peek, setSp, spPlus } from "./stack-ops";
   if (condition(cond)) branch(load<u32>(S_EIP) + imm2(r), size);
 }
 
-export function callRel(r: usize, size: u32): void {
+@inline export function callRel(r: usize, size: u32): void {
   const next = load<u32>(S_EIP);
   const target = (next + imm2(r)) & (size == 2 ? 0xFFFF : 0xFFFFFFFF);
   if (target > segLimit(SR_CS)) { gp(0); return; }
@@ -51,7 +51,7 @@ export function callIndM(r: usize, size: u32): void {
 }
 
 /** RET / RET imm16: pop EIP (operand size), then release imm16 bytes of arguments. */
-export function retNear(r: usize, size: u32, hasImm: u32): void {
+@inline export function retNear(r: usize, size: u32, hasImm: u32): void {
   const t = peek(0, size); if (pending) return;
   const target = size == 2 ? t & 0xFFFF : t;
   if (target > segLimit(SR_CS)) { gp(0); return; }
@@ -60,7 +60,7 @@ export function retNear(r: usize, size: u32, hasImm: u32): void {
 }
 
 /** LOOP (0), LOOPE (1), LOOPNE (2), JCXZ/JECXZ (3). The counter is CX or ECX by address size. */
-export function loop(r: usize, kind: u32, size: u32): void {
+@inline export function loop(r: usize, kind: u32, size: u32): void {
   const wide = !a16(r);
   let c = wide ? reg32(R_ECX) : reg32(R_ECX) & 0xFFFF;
   let take: bool;

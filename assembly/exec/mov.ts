@@ -8,7 +8,7 @@ import { r0, r1, seg, ea, imm, RF_MEM } from "./operand";
 @inline export function movRR(r: usize, size: u32): void { setRegN(r0(r), regN(r1(r), size), size); }
 
 /** MOV with one memory operand: store when operand 0 is memory, else load. */
-export function movMR_or_RM(r: usize, size: u32): void {
+@inline export function movMR_or_RM(r: usize, size: u32): void {
   // The decoder puts the register in R0 for loads and in R1 for stores; R0 = 0xFF marks a store.
   if (r0(r) == 0xFF) {
     writeN(seg(r), ea(r), regN(r1(r), size), size);
@@ -20,7 +20,7 @@ export function movMR_or_RM(r: usize, size: u32): void {
 }
 
 @inline export function movRI(r: usize, size: u32): void { setRegN(r0(r), imm(r), size); }
-export function movMI(r: usize, size: u32): void { writeN(seg(r), ea(r), imm(r), size); }
+@inline export function movMI(r: usize, size: u32): void { writeN(seg(r), ea(r), imm(r), size); }
 
 @inline function zx(v: u32, from: u32): u32 { return from == 1 ? v & 0xFF : v & 0xFFFF; }
 @inline function sx(v: u32, from: u32): u32 { return from == 1 ? <u32>(<i32>(<i8>v)) : <u32>(<i32>(<i16>v)); }

@@ -11,7 +11,7 @@ import { readN, writeN } from "../mmu/access";
 /** SP moved by `delta` bytes with the stack's wrap-around. */
 @inline export function spPlus(delta: u32): u32 { return stack32() ? sp() + delta : (sp() + delta) & 0xFFFF; }
 
-export function push(v: u32, size: u32): void {
+@inline export function push(v: u32, size: u32): void {
   const nsp = spPlus(-size);
   writeN(SR_SS, nsp, v, size);
   if (pending) return;
@@ -19,7 +19,7 @@ export function push(v: u32, size: u32): void {
 }
 
 /** Read the value `depth` bytes above the top of stack (no ESP change). */
-export function peek(depth: u32, size: u32): u32 {
+@inline export function peek(depth: u32, size: u32): u32 {
   return readN(SR_SS, spPlus(depth), size);
 }
 

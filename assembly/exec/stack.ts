@@ -7,14 +7,14 @@ import { readN, writeN } from "../mmu/access";
 import { r0, seg, ea, imm } from "./operand";
 import { push, peek, setSp, spPlus, sp, stack32 } from "./stack-ops";
 
-export function pushR(r: usize, size: u32): void { push(regN(r0(r), size), size); }
+@inline export function pushR(r: usize, size: u32): void { push(regN(r0(r), size), size); }
 export function pushM(r: usize, size: u32): void {
   const v = readN(seg(r), ea(r), size); if (pending) return;
   push(v, size);
 }
-export function pushI(r: usize, size: u32): void { push(imm(r), size); }
+@inline export function pushI(r: usize, size: u32): void { push(imm(r), size); }
 
-export function popR(r: usize, size: u32): void {
+@inline export function popR(r: usize, size: u32): void {
   const v = peek(0, size); if (pending) return;
   setSp(spPlus(size));
   setRegN(r0(r), v, size); // POP ESP: the popped value wins
