@@ -77,7 +77,7 @@ export function walk(lin: u32, acc: u32): u32 {
 }
 
 /** Check the combined rights; raise #PF for a violation. Returns true when the access may proceed. */
-function allowed(lin: u32, acc: u32, user: bool, writable: bool, nx: bool, cr0: u32): bool {
+@inline function allowed(lin: u32, acc: u32, user: bool, writable: bool, nx: bool, cr0: u32): bool {
   if ((acc & ACC_USER) && !user) { fail(lin, acc, true, false); return false; }
   if ((acc & ACC_WRITE) && !writable && ((acc & ACC_USER) || (cr0 & CR0_WP))) { fail(lin, acc, true, false); return false; }
   if ((acc & ACC_FETCH) && nx) { fail(lin, acc, true, false); return false; }

@@ -165,9 +165,10 @@ export function translateRegion(blocks: BlockInfo[], imports: CoreImports, patch
 class RegionGen {
   private readonly f = new FunctionBody([I32], [I32]);
   private readonly g: number[] = [];
-  /** EIP at the entry of the current block */
-  private readonly eip0: number;
-  /** EIP at the function's entry (the head's); block k starts at rbase + delta[k] */
+  /**
+   * EIP of the head: block k starts at rbase + delta[k] (every block of the region is on the
+   * head's page; after a record ran in the core, rbase follows the EIP it left)
+   */
   private readonly rbase: number;
   /** the block toBlock goes to next (index into blocks), and its EIP */
   private readonly sel: number;
@@ -220,7 +221,6 @@ class RegionGen {
     const imports = imp;
     const f = this.f;
     for (let i = 0; i < 8; i++) this.g.push(f.local(I32));
-    this.eip0 = f.local(I32);
     this.rbase = f.local(I32);
     this.sel = f.local(I32);
     this.tgt = f.local(I32);
@@ -283,7 +283,18 @@ class RegionGen {
     f.load64At(L.S_INSNS).set(this.insns);
     f.load64At(L.S_BUDGET_END).set(this.budget);
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
-    f.load32At(L.S_EIP).tee(this.eip0).set(this.rbase);
+    f.load32At(L.S_EIP).set(this.rbase);
+    // SDM Vol. 3, 5.3: every block of the region starts within the CS limit, so a transfer inside
+    // the region never raises #GP and checks nothing (the limit cannot change while the function
+    // runs: the records that load CS end their block, and the function returns after them);
+    // otherwise the interpreter runs this entry
+    blocks.forEach((_, k) => {
+      f.get(this.rbase);
+      if (this.delta[k]) f.i32(this.delta[k]).op(Op.i32_add);
+      f.load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u);
+      if (k) f.op(Op.i32_or);
+    });
+    f.if().i32(JIT_INTERPRET).ret().end();
     this.loadGprs();
     this.mem.loadSegments();
     // the head's live-in flags into the canonical locals (every block starts so)
@@ -329,7 +340,7 @@ class RegionGen {
     }
     // The last record did not leave the function: the block is over, the run loop goes on.
     const last = recs[n - 1];
-    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.leave(last.offset + last.len, () => this.eipAt(last.offset + last.len), false);
+    if (this.plans[n - 1] && !isBranch(this.plans[n - 1]!)) this.leave(last.offset + last.len, () => this.eipAt(last.offset + last.len));
   }
 
   private loops = false;
@@ -366,10 +377,10 @@ class RegionGen {
     f.i32(0).set(this.hits);
     f.i32(0).set(this.runs);
   }
-  /** push EIP at block offset `off` */
+  /** push EIP at offset `off` from the current block's start */
   private eipAt(off: number): void {
-    this.f.get(this.eip0);
-    if (off) this.f.i32(off).op(Op.i32_add);
+    this.f.get(this.rbase);
+    if ((this.delta[this.cur] + off) | 0) this.f.i32(this.delta[this.cur] + off).op(Op.i32_add);
   }
   /** INSNS := entry count + `k` */
   private storeInsns(k: number): void {
@@ -429,8 +440,8 @@ class RegionGen {
     this.mem.loadSegments();
     // EIP as the interpreter continues: the next record runs at the EIP the handler left
     f.load32At(L.S_EIP);
-    if (r.offset + r.len) f.i32(r.offset + r.len).op(Op.i32_sub);
-    f.set(this.eip0);
+    if ((this.delta[this.cur] + r.offset + r.len) | 0) f.i32(this.delta[this.cur] + r.offset + r.len).op(Op.i32_sub);
+    f.set(this.rbase);
     f.i32(1).set(this.slow);
     this.fl.inCore();
   }
@@ -642,18 +653,24 @@ class RegionGen {
     if (p.k === "loop" && p.kind === 3) f.get(g[R_ECX]).op(Op.i32_eqz);
     if (conditional) f.if();
     // taken: target within the CS limit (branch()), else the handler raises #GP (the LOOP
-    // counter unchanged)
-    f.block(); // $slow
-    this.eipAt(next); f.i32(r.imm2).op(Op.i32_add).set(t[1]);
-    f.get(t[1]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
-    if (counts) f.get(t[0]).set(g[R_ECX]);
-    this.leave(next + r.imm2, () => f.get(t[1]), true);
-    f.end();
-    this.step(r, i); // returns
+    // counter unchanged); a block of the region is (checked at entry)
+    const target = next + r.imm2;
+    if (this.inRegion(target)) {
+      if (counts) f.get(t[0]).set(g[R_ECX]);
+      this.leave(target, () => this.eipAt(target));
+    } else {
+      f.block(); // $slow
+      this.eipAt(next); f.i32(r.imm2).op(Op.i32_add).set(t[1]);
+      f.get(t[1]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
+      if (counts) f.get(t[0]).set(g[R_ECX]);
+      this.leave(target, () => f.get(t[1]));
+      f.end();
+      this.step(r, i); // returns
+    }
     if (conditional) {
       f.end();
       if (counts) f.get(t[0]).set(g[R_ECX]);
-      this.leave(next, () => this.eipAt(next), false);
+      this.leave(next, () => this.eipAt(next));
     }
   }
 
@@ -661,11 +678,14 @@ class RegionGen {
    * The current block retired all its records and continues at `eip()`, `off` bytes from its own
    * start: go there inside the function when that is a block of the region, else return.
    */
-  private leave(off: number, eip: () => void, limitChecked: boolean): void {
+  private leave(off: number, eip: () => void): void {
     const x = this.byDelta.get((this.delta[this.cur] + off) | 0);
-    if (x !== undefined) this.toBlock(x, eip, limitChecked);
+    if (x !== undefined) this.toBlock(x, eip);
     this.exit(eip);
   }
+
+  /** `off` bytes from the current block's start is the start of a block of the region */
+  private inRegion(off: number): boolean { return this.byDelta.has((this.delta[this.cur] + off) | 0); }
 
   /**
    * The current block retired all its records and continues at `eip()`, the start of block `x` of
@@ -680,7 +700,7 @@ class RegionGen {
    * caller to return to the run loop. The flags x reads before writing them go to the canonical
    * locals on the way (codegen-flags.ts), nothing to memory.
    */
-  private toBlock(x: number, eip: () => void, limitChecked: boolean): void {
+  private toBlock(x: number, eip: () => void): void {
     const { f, t, blocks } = this;
     const n = this.block.records.length;
     const head = blocks[0];
@@ -691,8 +711,7 @@ class RegionGen {
     const leave = f.label();
     // (the target is rbase + delta[x]: the current block started at rbase + delta[cur], and x is
     // where its branch, fall-through or — compared by ret() — RET goes)
-    // SDM Vol. 3, 5.3: fetching beyond the CS limit raises #GP(0) (findBlock); branches checked it
-    if (!limitChecked) f.get(this.tgt).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIfTo(leave);
+    // (x starts within the CS limit: checked at entry)
     if (this.mayStep) {
       f.get(this.slow).if();
       f.load32At(L.S_HALTED).load32At(L.S_INTR_SHADOW).op(Op.i32_or).brIfTo(leave);
@@ -716,7 +735,6 @@ class RegionGen {
     this.fl.toCanon(this.allLive[x][0]);
     // the run loop's findBlock (one TLB hit for the fetch) and block entry
     f.get(this.runs).i32(1).op(Op.i32_add).set(this.runs);
-    f.get(this.tgt).set(this.eip0);
     if (x > this.cur) f.brTo(this.blockLabel[x]);
     else if (x === this.cur && this.selfLabel[x] !== undefined) f.brTo(this.selfLabel[x]);
     else {
@@ -732,9 +750,10 @@ class RegionGen {
     const next = r.offset + r.len;
     f.block(); // $slow
     this.eipAt(next); f.set(t[0]);
-    f.get(t[0]).i32(r.imm2).op(Op.i32_add).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
+    // the target within the CS limit (a block of the region is: checked at entry)
+    if (!this.inRegion(next + r.imm2)) f.get(t[0]).i32(r.imm2).op(Op.i32_add).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
     this.mem.push(0);
-    this.leave(next + r.imm2, () => f.get(t[0]).i32(r.imm2).op(Op.i32_add), true);
+    this.leave(next + r.imm2, () => f.get(t[0]).i32(r.imm2).op(Op.i32_add));
     f.end();
     this.step(r, i);
   }
@@ -744,17 +763,20 @@ class RegionGen {
     const { f, g, t } = this;
     f.block(); // $slow
     this.mem.pop(0);
-    f.get(t[0]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
-    f.get(g[R_ESP]).i32(4 + imm).op(Op.i32_add).set(g[R_ESP]);
-    this.countHits(1);
+    const popped = () => { f.get(g[R_ESP]).i32(4 + imm).op(Op.i32_add).set(g[R_ESP]); this.countHits(1); };
     for (const x of this.returnSites) {
+      // a return site of the region (within the CS limit: checked at entry)
       f.get(t[0]).get(this.rbase);
       if (this.delta[x]) f.i32(this.delta[x]).op(Op.i32_add);
       f.op(Op.i32_eq).if();
-      this.toBlock(x, () => f.get(t[0]), true);
+      popped();
+      this.toBlock(x, () => f.get(t[0]));
       this.exit(() => f.get(t[0]));
       f.end();
     }
+    // elsewhere: within the CS limit, else the handler raises #GP
+    f.get(t[0]).load32At(L.S_SEG_LIMIT + 4 * SR_CS).op(Op.i32_gt_u).brIf(0);
+    popped();
     this.exit(() => f.get(t[0]));
     f.end();
     this.step(r, i);

@@ -2,9 +2,9 @@
 // before it first runs (threshold 0) and with hot blocks only (threshold 2), must agree on all
 // registers, flags, memory, EIP, retired instructions, TLB/block/exit counters and fault vectors.
 import { describe, it, expect } from "vitest";
-import { flatMachine, FLAT_DATA32 } from "../helpers/flat.ts";
+import { flatMachine, FLAT_DATA32, FLAT_CODE32 } from "../helpers/flat.ts";
 import { assemble } from "../helpers/asm.ts";
-import { expectEnginesAgree } from "../helpers/engines.ts";
+import { expectEnginesAgree, snapshot } from "../helpers/engines.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
 
@@ -137,6 +137,39 @@ describe("translation agrees with the interpreter", () => {
           jmp 1b`, paged([3])), { thresholds: [0, 1], slices: [7n, 1000n] });
       expect(exits.at(-1), s).toBe("EXCEPTION");
       expect(m.field(L.S_CR2)).toBe(0x3000);
+    }
+  });
+
+  it("a region translated under a flat CS, run after CS's limit shrank below one of its blocks: #GP at the CALL", () => {
+    // the region's blocks were decoded and translated with the limit at 4 GiB; the limit check of
+    // transfers inside a region is made once at its entry
+    const code = assemble(`
+        mov $1000, %ecx
+      1: call 2f
+        dec %ecx
+        jnz 1b
+        hlt
+        .p2align 8
+      2: inc %eax
+        ret`, 0x1000);
+    const run = (engine: "interp" | "jit", threshold: number) => {
+      const m = flatMachine(1 << 20);
+      m.writePhys(0x1000, code);
+      m.eip = 0x1000;
+      m.useEngine(engine, threshold);
+      expect(m.run(2000n)).toBe("BUDGET");
+      m.setSegment(1, 0x08, 0, 0x10ff, FLAT_CODE32 & ~0x8000); // byte granular: 2f is beyond
+      const exit = m.run(2000n);
+      return { m, exit, state: snapshot(m) };
+    };
+    const ref = run("interp", 0);
+    expect(ref.exit).toBe("EXCEPTION");
+    expect(ref.m.field(L.S_EXC_VECTOR)).toBe(13);
+    for (const t of [0, 2]) {
+      const jit = run("jit", t);
+      expect(jit.exit).toBe(ref.exit);
+      expect(jit.state, `threshold ${t}`).toEqual(ref.state);
+      expect(jit.m.translator!.stats.loops).toBeGreaterThan(0);
     }
   });
 
