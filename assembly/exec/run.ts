@@ -83,7 +83,7 @@ function exitWith(reason: u32): u32 {
  * The block for the current CS:EIP, or 0: with an exception pending (fetch #PF, #GP for EIP past
  * the CS limit) or, without one, a decode miss (FETCH_LIN / FETCH_PHYS say where).
  */
-function findBlock(): usize {
+@inline function findBlock(): usize {
   const eip = load<u32>(S_EIP);
   // SDM Vol. 3, 5.3: fetching beyond the CS limit raises #GP(0).
   if (eip > segLimit(SR_CS)) { gp(0); return 0; }
