@@ -125,7 +125,7 @@ export function runWorkload(w: Workload, engine: Engine, opts: BenchOptions): Wo
 }
 
 /**
- * `/usr/bin/time` (GNU time), as the peer runner (/work/shared/bench/bench.mjs) measures: the
+ * `/usr/bin/time` (GNU time), as the peer runner (shared/bench/bench.mjs) measures: the
  * child's peak RSS from wait4(), with nothing added to the child. Without it the child reports
  * its own peak RSS from an --import hook on exit (which adds the hook's own loading to it).
  */

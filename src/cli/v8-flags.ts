@@ -11,7 +11,7 @@ import { setFlagsFromString } from "node:v8";
  * kernel (367 instructions) had ~240 ms of TurboFan compiles: +14 MiB peak RSS, and the process
  * waited for them at exit (`--trace-wasm-compilation-times`). At 100 times the default nothing
  * tiers up in such short runs, while hot code still does within milliseconds (the translation
- * tier's MIPS on alu and mem are unchanged, /work/shared/bench/bench.mjs).
+ * tier's MIPS on alu and mem are unchanged, shared/bench/bench.mjs).
  */
 export const WASM_TIERING_BUDGET = 180_000_000;
 
