@@ -71,6 +71,10 @@ const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluM
  */
 export function plan(r: RecordInfo, last: boolean, patched = false): Plan | null {
   const [h, a0, a1] = [r.handler, r.args[0], r.args[1]];
+  // A page that has had constants patched holds self-modifying code: its stores to memory run in
+  // the core (stepRecord), which patches and lets the block go on in Wasm. Inlined, a store into
+  // the code page fails the fast path every time, and that path leaves the translation.
+  if (patched && (h === "movMI" || h === "aluMR" || h === "aluMI" || (h === "movMR_or_RM" && r.r0 === 0xff))) return null;
   const mem = r.base <= NO_REG && r.index <= NO_REG && !(r.flags & RF_A16);
   const gpr = (x: number) => x < 8;
   switch (h) {
