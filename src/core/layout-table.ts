@@ -109,7 +109,7 @@ export const STATE_FIELDS: Field[] = [
   { name: "BLOCK_NEXT", type: "u32", doc: "next free block header" },
   { name: "JIT_THRESHOLD", type: "u32", doc: "translation tier: block entries before a block is queued for translation (0 = before its first run); 0xFFFFFFFF = interpreter only" },
   { name: "JIT_QUEUE_COUNT", type: "u32", doc: "block indices waiting in JIT_QUEUE for the host to translate" },
-  { name: "JIT_SEG_BOUND", type: "u32", count: 24, doc: "translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, written by a translation at its entry (src/translate/codegen-mem.ts); the core never reads it" },
+  { name: "JIT_SEG_BOUND", type: "u32", count: 24, doc: "translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, kept by the core with SEG_LIMIT/SEG_ATTR (priv/segment.ts refreshSegBounds) for translations to read (src/translate/codegen-mem.ts); the core never reads it" },
   { name: "PV_FLAGS", type: "u32", doc: "PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits" },
   { name: "PV_VM_ASSIST", type: "u32", doc: "PV: the domain's vm_assist bits (src/hv Domain.vmAssist)" },
   { name: "PV_IOPL", type: "u32", doc: "PV: the virtual IOPL (0-3)" },

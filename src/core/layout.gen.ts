@@ -181,7 +181,7 @@ export const L = {
   S_JIT_THRESHOLD: 0x1001A8,
   /** u32: block indices waiting in JIT_QUEUE for the host to translate */
   S_JIT_QUEUE_COUNT: 0x1001AC,
-  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, written by a translation at its entry (src/translate/codegen-mem.ts); the core never reads it */
+  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, kept by the core with SEG_LIMIT/SEG_ATTR (priv/segment.ts refreshSegBounds) for translations to read (src/translate/codegen-mem.ts); the core never reads it */
   S_JIT_SEG_BOUND: 0x1001B0,
   /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
   S_PV_FLAGS: 0x100210,

@@ -264,11 +264,7 @@ class RegionGen {
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    const uses = blocks.flatMap((b, k) => b.records.flatMap((r, i) => {
-      const p = this.allPlans[k][i];
-      return p ? MemEmitter.uses(p.k, r.seg, "op" in p && p.op !== CMP && p.op !== TEST) : [];
-    }));
-    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched, uses);
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
   }
 
   generate(): Translation {
@@ -300,7 +296,6 @@ class RegionGen {
     });
     f.if().i32(JIT_INTERPRET).ret().end();
     this.loadGprs();
-    this.mem.loadSegments();
     // the head's live-in flags into the canonical locals (every block starts so)
     this.fl.inCore();
     this.fl.toCanon(this.allLive[0][0]);
@@ -440,8 +435,6 @@ class RegionGen {
       f.load32At(this.patchAddr).if().i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
     }
     this.loadGprs();
-    // the record may have loaded a segment register
-    this.mem.loadSegments();
     // EIP as the interpreter continues: the next record runs at the EIP the handler left
     f.load32At(L.S_EIP);
     if ((this.delta[this.cur] + r.offset + r.len) | 0) f.i32(this.delta[this.cur] + r.offset + r.len).op(Op.i32_sub);
