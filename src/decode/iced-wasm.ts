@@ -81,7 +81,8 @@ const imports = {
   },
 };
 
-/** build/iced-decoder.wasm: iced_x86_bg.wasm with only the exports bound here (scripts/build-iced.ts). */
+/** build/iced-decoder.wasm: iced_x86_bg.wasm with only the exports bound here and its decoder tables
+ * already built (scripts/build-iced.ts). */
 function load(): IcedWasm {
   const file = path.join(packageRoot(), "build", "iced-decoder.wasm");
   if (!existsSync(file)) throw new Error(`xenolith: ${file} is missing; run \`npm run build\``);
