@@ -6,5 +6,5 @@ export { getEflags, setEflags } from "./exec/flags";
 export { withDerivedAttr } from "./state";
 export { refreshSegBounds } from "./priv/segment";
 export { stepRecord } from "./exec/run";
-export { jitGetCF, jitTestCC, jitEflags, jitFlattenFlags, jitStepRest } from "./exec/translated";
+export { jitGetCF, jitTestCC, jitEflags, jitFlattenFlags, jitStepRest, jitCodeStore } from "./exec/translated";
 export { finishStringIn } from "./exec/string";

@@ -27,6 +27,8 @@ export interface CoreExports {
   jitTestCC(cc: number): number;
   jitEflags(): number;
   jitFlattenFlags(): void;
+  /** for translated code: a store into a page that holds decoded code (assembly/exec/translated.ts) */
+  jitCodeStore(ma: number, v: number, size: number): number;
   /** INS: the value the port gave (IO_STRING = 1) */
   finishStringIn(v: number): void;
 }

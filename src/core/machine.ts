@@ -102,6 +102,7 @@ export class Machine {
       const map = L.CODE_MAP_BASE + mpn * L.CODE_MAP_BYTES_PER_PAGE;
       this.u8.fill(0, map, map + L.CODE_MAP_BYTES_PER_PAGE);
       this.u32[(L.PAGE_GEN_BASE >> 2) + mpn]++;
+      this.u32[L.S_PATCH_MEMO_MA >> 2] = 0; // assembly/mmu/patch.ts: the remembered store may have hit it
     }
   }
 

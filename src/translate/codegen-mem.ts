@@ -86,9 +86,11 @@ export class MemEmitter {
    * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
    * machine address. Branches out to $slow (depth `slowDepth`) on failure.
    * segRead/segWrite: off below the segment's bound (JIT_SEG_BOUND); then the TLB entry with the
-   * rights `need`, no page crossing, and at CPL 3 alignment.
+   * rights `need`, no page crossing, and at CPL 3 alignment. With `code`, a write to a page that
+   * holds decoded code passes too (the entry lacks TLB_NOCODE), and t[1] is left 0 for those, else
+   * TLB_NOCODE.
    */
-  checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
+  checkAccess(seg: number, write: boolean, slowDepth: number, stack = false, code = false): void {
     const { f } = this;
     const t = this.l.t;
     const bound = boundAddr({ seg, write, stack });
@@ -99,9 +101,10 @@ export class MemEmitter {
     // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
     // access.ts's fast paths, take only aligned ones
     if (this.user) f.get(t[3]).i32(3).op(Op.i32_and).brIf(slowDepth);
-    const need = write ? this.writeNeed : this.readNeed;
+    const need = write ? (code ? this.writeNeed & ~TLB_NOCODE : this.writeNeed) : this.readNeed;
     f.get(t[3]).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
     f.i32(need).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(slowDepth);
+    if (code) f.get(t[2]).i32(TLB_NOCODE).op(Op.i32_and).set(t[1]);
     f.get(t[2]).i32(0xfffff000 | 0).op(Op.i32_and).get(t[3]).i32(0xfff).op(Op.i32_and).op(Op.i32_or).set(t[2]);
   }
 
@@ -127,6 +130,28 @@ export class MemEmitter {
     this.ea(r); this.f.set(this.l.t[1]);
     this.checkAccess(r.seg, true, slowDepth);
     this.storeRam(value);
+    this.countHits(1);
+  }
+
+  /**
+   * Write `value` to the 4-byte memory operand of `r`, counting the hit, in a translation of
+   * self-modifying code (a page whose constants were patched): a page that holds decoded code
+   * passes the checks too, and the store goes through the core's jitCodeStore (function index
+   * `codeStore`), which patches the records whose constants it changes (mmu/patch.ts). A store it
+   * does not do (it would invalidate code) branches to $slow like a failed check, which runs the
+   * record in the core.
+   */
+  writeOperandCode(r: RecordInfo, value: () => void, slowDepth: number, codeStore: number): void {
+    const { f } = this;
+    const t = this.l.t;
+    this.ea(r); f.set(t[1]);
+    this.checkAccess(r.seg, true, slowDepth, false, true);
+    value(); f.set(t[0]);
+    f.get(t[1]).if(); // no code on the page
+    this.storeRam(() => f.get(t[0]));
+    f.else();
+    f.get(t[2]).get(t[0]).i32(4).call(codeStore).brIf(slowDepth + 1);
+    f.end();
     this.countHits(1);
   }
 
