@@ -29,6 +29,10 @@ export interface CoreExports {
   jitFlattenFlags(): void;
   /** for translated code: a store into a page that holds decoded code (assembly/exec/translated.ts) */
   jitCodeStore(ma: number, v: number, size: number): number;
+  /** for translated code: records run one after the other (assembly/exec/translated.ts) */
+  jitStepRun(from: number, to: number): number;
+  /** for translated code whose block ended in the core: the run loop's next block (exec/run.ts) */
+  jitNextBlock(block: number, records: number): number;
   /** INS: the value the port gave (IO_STRING = 1) */
   finishStringIn(v: number): void;
 }
