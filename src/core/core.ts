@@ -16,8 +16,8 @@ export interface CoreExports {
   translate(lin: number, acc: number): number;
   getEflags(): number;
   withDerivedAttr(attr: number, isNull: number): number;
-  /** JIT_SEG_BOUND of a segment register after its limit or attributes changed (priv/segment.ts) */
-  refreshSegBounds(sreg: number): void;
+  /** for translated code: JIT_SEG_BOUND of the changed segment registers in a mask (priv/segment.ts) */
+  jitSegRefresh(mask: number): void;
   setEflags(v: number): void;
   /** for translated code (src/translate): one record as the run loop executes it */
   stepRecord(rec: number): number;

@@ -58,6 +58,8 @@ export interface CoreImports {
   stepRun: number;
   /** assembly/exec/run.ts jitNextBlock(block, records): 1 when the run loop's next block is it (entered) */
   nextBlock: number;
+  /** assembly/priv/segment.ts jitSegRefresh(mask): JIT_SEG_BOUND of changed segments */
+  segRefresh: number;
 }
 
 /** The inlined form of a record, or null (executed by stepRecord). */
@@ -275,17 +277,25 @@ class RegionGen {
     }));
     this.spill = [...w].sort();
     // a record may run in the core and the function go on (stepRun sets `slow`): one before the
-    // last of its block, run in the core or inlined with a fast path that may fail (withFallback),
-    // or a last one that falls through to a block of the region (stepRun)
+    // last of its block, or a last one that falls through to a block of the region. Only then do
+    // inlined records whose fast path fails go on in the function too (withFallback): the checks
+    // that `slow` asks for cost a region of inlined records a tenth of its time (call/ret loop,
+    // valgrind: 128 → 140 host instructions per iteration, and 155 with the copies).
     this.mayStep = blocks.some((b, k) => b.records.some((r, i) => {
-      const p = this.allPlans[k][i];
-      if (i < b.records.length - 1) return p === null || FALLBACK.has(p.k);
-      return p === null && FALLS_THROUGH.has(r.handler) && this.byDelta.has((this.delta[k] + r.offset + r.len) | 0);
+      if (this.allPlans[k][i] !== null) return false;
+      if (i < b.records.length - 1) return true;
+      return FALLS_THROUGH.has(r.handler) && this.byDelta.has((this.delta[k] + r.offset + r.len) | 0);
     }));
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
+    let segs = 0;
+    blocks.forEach((b, k) => b.records.forEach((r, i) => {
+      const p = this.allPlans[k][i];
+      const s = p ? MemEmitter.segOf(p.k, r.seg) : undefined;
+      if (s !== undefined) segs |= 1 << s;
+    }));
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched, segs);
   }
 
   generate(): Translation {
@@ -301,6 +311,7 @@ class RegionGen {
       f.i32(JIT_INTERPRET).ret();
       f.end();
     }
+    this.mem.refresh(this.imp.segRefresh);
     f.load64At(L.S_INSNS).set(this.insns);
     f.load64At(L.S_BUDGET_END).set(this.budget);
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
@@ -530,6 +541,8 @@ class RegionGen {
    */
   private fromCore(k: number, off: number): void {
     const { f } = this;
+    // the records may have loaded segment registers
+    this.mem.refresh(this.imp.segRefresh);
     this.loadGprs();
     f.load64At(L.S_INSNS);
     if (k) f.i64(BigInt(k)).op(Op.i64_sub);
@@ -554,12 +567,15 @@ class RegionGen {
 
   /**
    * An inlined record with a fast path: `fast` emits checks that branch to $slow (depth 0) when
-   * they fail, then the record's effects. On failure the record runs in stepRecord and the block
-   * goes on in a copy of the rest of its code (generateRecords), where a fast path that fails runs
-   * the rest of the block in the core (jitStepRest) and the function returns. The slow path never
-   * joins the fast one inside the block (their flags differ), and no local lives across its calls
-   * into the core (step() reloads them all): otherwise the Wasm compiler would keep the locals in
-   * memory around every access (measured: a third of the time of a call/ret loop).
+   * they fail, then the record's effects. On failure the record runs in stepRecord; in a region
+   * where records run in the core anyway (mayStep: event paths — a TLB miss after INVLPG or a CR3
+   * reload) the block goes on in a copy of the rest of its code (generateRecords), where a fast
+   * path that fails runs the rest of the block in the core (jitStepRest) and the function
+   * returns; elsewhere that is what the first failure does. The slow path never joins the fast
+   * one inside the block (their flags differ), and no local lives across its calls into the core
+   * (fromCore reloads them all); in a region of inlined records it does not join at all: a join
+   * after a call into the core makes the Wasm compiler keep locals in memory around every access
+   * (measured: a third of the time of a call/ret loop).
    */
   private withFallback(r: RecordInfo, i: number, fast: () => void): void {
     const { f, fl } = this;
@@ -574,7 +590,7 @@ class RegionGen {
     fl.restore(before);
     const [stepped, inlined] = [this.stepped, this.inlined];
     const last = i === this.block.records.length - 1;
-    if (this.copy || last) {
+    if (this.copy || last || !this.mayStep) {
       this.step(r, i, true);
     } else {
       this.step(r, i);
