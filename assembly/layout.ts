@@ -180,7 +180,7 @@ export const S_BLOCK_NEXT: u32 = 0x1001A4;
 export const S_JIT_THRESHOLD: u32 = 0x1001A8;
 /** u32: block indices waiting in JIT_QUEUE for the host to translate */
 export const S_JIT_QUEUE_COUNT: u32 = 0x1001AC;
-/** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, written by a translation at its entry (src/translate/codegen-mem.ts); the core never reads it */
+/** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, kept by the core with SEG_LIMIT/SEG_ATTR (priv/segment.ts refreshSegBounds) for translations to read (src/translate/codegen-mem.ts); the core never reads it */
 export const S_JIT_SEG_BOUND: u32 = 0x1001B0;
 /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
 export const S_PV_FLAGS: u32 = 0x100210;
@@ -212,32 +212,44 @@ export const S_PV_GDT_MFN: u32 = 0x100240;
 export const S_PV_IRETS: u32 = 0x100278;
 /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
 export const S_PV_BOUNCED: u32 = 0x10027C;
+/** u32: the last store patchable() allowed, remembered (assembly/mmu/patch.ts): its machine address + 1, 0 = none; dropped whenever code is decoded or a page's code is dropped */
+export const S_PATCH_MEMO_MA: u32 = 0x100280;
+/** u32: bytes of the remembered store */
+export const S_PATCH_MEMO_SIZE: u32 = 0x100284;
+/** u32: records the remembered store patches (at most PATCH_MEMO_MAX) */
+export const S_PATCH_MEMO_N: u32 = 0x100288;
+/** u32[4]: those records (Wasm addresses) */
+export const S_PATCH_MEMO_REC: u32 = 0x10028C;
+/** u32[4]: machine address of each one's patched constant */
+export const S_PATCH_MEMO_FIELD: u32 = 0x10029C;
+/** u32[4]: each one's field (REC_IMM or REC_DISP) | constant size << 8 | 0x10000 when sign-extended */
+export const S_PATCH_MEMO_KIND: u32 = 0x1002AC;
 /** u64: instructions retired (also the time-stamp counter) */
-export const S_INSNS: u32 = 0x100280;
+export const S_INSNS: u32 = 0x1002C0;
 /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-export const S_TSC_OFFSET: u32 = 0x100288;
+export const S_TSC_OFFSET: u32 = 0x1002C8;
 /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-export const S_BUDGET_END: u32 = 0x100290;
+export const S_BUDGET_END: u32 = 0x1002D0;
 /** u64: TLB lookups that hit */
-export const S_TLB_HITS: u32 = 0x100298;
+export const S_TLB_HITS: u32 = 0x1002D8;
 /** u64: TLB lookups that missed */
-export const S_TLB_MISSES: u32 = 0x1002A0;
+export const S_TLB_MISSES: u32 = 0x1002E0;
 /** u64: page-table walks */
-export const S_TLB_WALKS: u32 = 0x1002A8;
+export const S_TLB_WALKS: u32 = 0x1002E8;
 /** u64: full TLB flushes */
-export const S_TLB_FLUSHES: u32 = 0x1002B0;
+export const S_TLB_FLUSHES: u32 = 0x1002F0;
 /** u64: blocks decoded by the host */
-export const S_BLOCKS_DECODED: u32 = 0x1002B8;
+export const S_BLOCKS_DECODED: u32 = 0x1002F8;
 /** u64: blocks entered */
-export const S_BLOCKS_RUN: u32 = 0x1002C0;
+export const S_BLOCKS_RUN: u32 = 0x100300;
 /** u64: code pages invalidated by stores (self-modifying code) */
-export const S_BLOCKS_INVALIDATED: u32 = 0x1002C8;
+export const S_BLOCKS_INVALIDATED: u32 = 0x100308;
 /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
-export const S_CODE_PATCHES: u32 = 0x1002D0;
+export const S_CODE_PATCHES: u32 = 0x100310;
 /** u64[16]: exits by reason (EXIT_*) */
-export const S_EXIT_COUNTS: u32 = 0x1002D8;
+export const S_EXIT_COUNTS: u32 = 0x100318;
 /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-export const S_FAULT_COUNTS: u32 = 0x100358;
+export const S_FAULT_COUNTS: u32 = 0x100398;
 /** u16: handler number (generated from src/decode/forms) */
 export const REC_OP: u32 = 0x0;
 /** u8: instruction length in bytes */

@@ -2,7 +2,9 @@
 // flag helpers, so that a translation reads the lazy flags with the interpreter's own code.
 import { getCF, testCC, getEflags } from "./flags";
 import { stepRecord, STEP_NEXT } from "./run";
-import { REC_SIZE, EXIT_NONE, S_FLAGS, S_FLAGS_LAZY } from "../layout";
+import { REC_SIZE, EXIT_NONE, S_FLAGS, S_FLAGS_LAZY, RAM_BASE } from "../layout";
+import { storeEffect, STORE_INVALIDATES, STORE_PATCH } from "../mmu/phys";
+import { patchRecords } from "../mmu/patch";
 
 /** CF of the current flags state (lazy or not). */
 export function jitGetCF(): u32 { return getCF(); }
@@ -34,4 +36,21 @@ export function jitStepRest(from: usize, to: usize): u32 {
     if (x != STEP_NEXT) return x;
   }
   return EXIT_NONE;
+}
+
+/**
+ * A translation's store of `size` bytes (1, 2 or 4, within one page) of `v` at machine address
+ * `ma`, which its TLB entry lets the code write but for TLB_NOCODE (the page holds decoded code):
+ * done as phys.ts physWriteN does it when it hits no decoded code, or only constants (the records
+ * are patched): 0. A store that would invalidate code is not done: 1, and the translation runs the
+ * record in the core (stepRecord), where it invalidates.
+ */
+export function jitCodeStore(ma: u32, v: u32, size: u32): u32 {
+  const effect = storeEffect(ma, size);
+  if (effect == STORE_INVALIDATES) return 1;
+  if (size == 4) store<u32>(ma, v, RAM_BASE);
+  else if (size == 2) store<u16>(ma, v, RAM_BASE);
+  else store<u8>(ma, v, RAM_BASE);
+  if (effect == STORE_PATCH) patchRecords(ma >>> 12, ma & 0xFFF, (ma + size - 1) & 0xFFF);
+  return 0;
 }

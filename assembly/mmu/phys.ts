@@ -4,7 +4,7 @@
 // chunks the code came from, so data that shares a page with code (a counter beside a handler)
 // does not throw the page's blocks away on every store; and a store that changes only immediates
 // or displacements patches the records in place (patch.ts).
-import { patchable, patchRecords, forgetPatchSites } from "./patch";
+import { patchable, patchRecords, forgetPatchSites, memoHit, forgetMemo } from "./patch";
 import {
   RAM_BASE, S_RAM_SIZE, PAGE_GEN_BASE, CODE_PAGE_BASE, S_BLOCKS_INVALIDATED, S_BLOCK_STALE,
   S_CUR_BLOCK_PAGE, S_CUR_BLOCK_PAGE2, CODE_MAP_BASE, CODE_MAP_BYTES_PER_PAGE, CODE_CHUNK_SHIFT,
@@ -37,9 +37,27 @@ export function invalidateCodePage(mpn: u32): void {
   store<u8>(mpn, 0, CODE_PAGE_BASE);
   memory.fill(CODE_MAP_BASE + mpn * CODE_MAP_BYTES_PER_PAGE, 0, CODE_MAP_BYTES_PER_PAGE);
   forgetPatchSites(mpn);
+  forgetMemo();
   store<u32>(mpn << 2, load<u32>(mpn << 2, PAGE_GEN_BASE) + 1, PAGE_GEN_BASE);
   store<u64>(S_BLOCKS_INVALIDATED, load<u64>(S_BLOCKS_INVALIDATED) + 1);
   if (mpn == load<u32>(S_CUR_BLOCK_PAGE) || mpn == load<u32>(S_CUR_BLOCK_PAGE2)) store<u32>(S_BLOCK_STALE, 1);
+}
+
+/** storeEffect(): what a store does to decoded code */
+export const STORE_PLAIN: u32 = 0;
+export const STORE_PATCH: u32 = 1;
+export const STORE_INVALIDATES: u32 = 2;
+
+/**
+ * What a store of `size` bytes at `ma` within one page does to decoded code: nothing
+ * (STORE_PLAIN), patch records after it (STORE_PATCH: it hits only constants), or invalidate the
+ * page (STORE_INVALIDATES), which the caller does.
+ */
+@inline export function storeEffect(ma: u32, size: u32): u32 {
+  if (memoHit(ma, size)) return STORE_PATCH;
+  const mpn = ma >>> 12;
+  if (!isCodePage(mpn) || !codeIn(mpn, ma & 0xFFF, (ma + size - 1) & 0xFFF)) return STORE_PLAIN;
+  return patchable(mpn, ma & 0xFFF, (ma + size - 1) & 0xFFF) ? STORE_PATCH : STORE_INVALIDATES;
 }
 
 /**
@@ -51,10 +69,9 @@ export function invalidateCodePage(mpn: u32): void {
   const end = ma + size - 1;
   const last = end >>> 12;
   if (last == first) {
-    if (isCodePage(first) && codeIn(first, ma & 0xFFF, end & 0xFFF)) {
-      if (patchable(first, ma & 0xFFF, end & 0xFFF)) return true;
-      invalidateCodePage(first);
-    }
+    const effect = storeEffect(ma, size);
+    if (effect == STORE_PATCH) return true;
+    if (effect == STORE_INVALIDATES) invalidateCodePage(first);
   } else {
     if (isCodePage(first) && codeIn(first, ma & 0xFFF, 0xFFF)) invalidateCodePage(first);
     if (isCodePage(last) && codeIn(last, 0, end & 0xFFF)) invalidateCodePage(last);

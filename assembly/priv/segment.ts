@@ -2,9 +2,12 @@
 // checks and faults of a data or stack segment load, the hidden-cache update, and the CS/CPL
 // switch that far transfers, interrupts and IRET share.
 import {
-  S_SEG_SEL, S_SEG_BASE, S_SEG_LIMIT, S_SEG_ATTR, S_CPL, S_MODE, S_CR0, SR_CS, SR_SS,
+  S_SEG_SEL, S_SEG_BASE, S_SEG_LIMIT, S_SEG_ATTR, S_CPL, S_MODE, S_CR0, SR_CS, SR_SS, S_JIT_SEG_BOUND,
 } from "../layout";
-import { cpl, segAttr, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_USABLE, ATTR_DPL_SHIFT } from "../state";
+import {
+  cpl, segAttr, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_USABLE, ATTR_DPL_SHIFT, ATTR_DB,
+  ATTR_FAST_READ, ATTR_FAST_WRITE,
+} from "../state";
 import { pending, faultCode, gp, GP, NP, SS as SS_VEC } from "./exception";
 import {
   readDescriptor, descLo, descHi, descBase, descLimit, cacheAttr, descIsSeg, descIsCode,
@@ -19,6 +22,29 @@ export function setSegCache(sreg: u32, sel: u32, base: u32, limit: u32, attr: u3
   store<u32>(sreg << 2, base, S_SEG_BASE);
   store<u32>(sreg << 2, limit, S_SEG_LIMIT);
   store<u32>(sreg << 2, attr, S_SEG_ATTR);
+  refreshSegBounds(sreg);
+}
+
+/** JIT_SEG_BOUND of one access kind: `bits` of SEG_ATTR needed, the segment's limit. */
+@inline function segBound(attr: u32, limit: u32, bits: u32): u32 {
+  return (attr & bits) == bits && limit >= 3 ? limit - 2 : 0;
+}
+
+/**
+ * Recompute the translation tier's JIT_SEG_BOUND words of segment register `sreg` (read, write,
+ * stack read, stack write) from its SEG_LIMIT and SEG_ATTR; every write of those calls it, so
+ * translations read the bounds without computing them (src/translate/codegen-mem.ts). A 4-byte
+ * access at offset `off` takes a fast path when off < bound: access.ts's `(attr & fast) &&
+ * off <= limit && limit - off >= 3`, and for the stack a 32-bit stack (D/B) as stack-ops.ts's.
+ */
+export function refreshSegBounds(sreg: u32): void {
+  const attr = segAttr(sreg);
+  const limit = load<u32>(sreg << 2, S_SEG_LIMIT);
+  const at = S_JIT_SEG_BOUND + (sreg << 4);
+  store<u32>(at, segBound(attr, limit, ATTR_FAST_READ));
+  store<u32>(at, segBound(attr, limit, ATTR_FAST_WRITE), 4);
+  store<u32>(at, segBound(attr, limit, ATTR_FAST_READ | ATTR_DB), 8);
+  store<u32>(at, segBound(attr, limit, ATTR_FAST_WRITE | ATTR_DB), 12);
 }
 
 /** Load a segment register from the descriptor in descLo/descHi. */
@@ -30,6 +56,7 @@ export function setSegFromDesc(sreg: u32, sel: u32): void {
 export function setSegNull(sreg: u32, sel: u32): void {
   store<u32>(sreg << 2, sel & 0xFFFF, S_SEG_SEL);
   store<u32>(sreg << 2, load<u32>(sreg << 2, S_SEG_ATTR) & 0xFFFF, S_SEG_ATTR);
+  refreshSegBounds(sreg);
 }
 
 /** Set the CPL and recompute MODE (CS.D, CPL) and the TLB rights. */

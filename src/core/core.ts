@@ -16,6 +16,8 @@ export interface CoreExports {
   translate(lin: number, acc: number): number;
   getEflags(): number;
   withDerivedAttr(attr: number, isNull: number): number;
+  /** JIT_SEG_BOUND of a segment register after its limit or attributes changed (priv/segment.ts) */
+  refreshSegBounds(sreg: number): void;
   setEflags(v: number): void;
   /** for translated code (src/translate): one record as the run loop executes it */
   stepRecord(rec: number): number;
@@ -25,6 +27,8 @@ export interface CoreExports {
   jitTestCC(cc: number): number;
   jitEflags(): number;
   jitFlattenFlags(): void;
+  /** for translated code: a store into a page that holds decoded code (assembly/exec/translated.ts) */
+  jitCodeStore(ma: number, v: number, size: number): number;
   /** INS: the value the port gave (IO_STRING = 1) */
   finishStringIn(v: number): void;
 }

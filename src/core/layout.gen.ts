@@ -181,7 +181,7 @@ export const L = {
   S_JIT_THRESHOLD: 0x1001A8,
   /** u32: block indices waiting in JIT_QUEUE for the host to translate */
   S_JIT_QUEUE_COUNT: 0x1001AC,
-  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, written by a translation at its entry (src/translate/codegen-mem.ts); the core never reads it */
+  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, kept by the core with SEG_LIMIT/SEG_ATTR (priv/segment.ts refreshSegBounds) for translations to read (src/translate/codegen-mem.ts); the core never reads it */
   S_JIT_SEG_BOUND: 0x1001B0,
   /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
   S_PV_FLAGS: 0x100210,
@@ -213,32 +213,44 @@ export const L = {
   S_PV_IRETS: 0x100278,
   /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
   S_PV_BOUNCED: 0x10027C,
+  /** u32: the last store patchable() allowed, remembered (assembly/mmu/patch.ts): its machine address + 1, 0 = none; dropped whenever code is decoded or a page's code is dropped */
+  S_PATCH_MEMO_MA: 0x100280,
+  /** u32: bytes of the remembered store */
+  S_PATCH_MEMO_SIZE: 0x100284,
+  /** u32: records the remembered store patches (at most PATCH_MEMO_MAX) */
+  S_PATCH_MEMO_N: 0x100288,
+  /** u32[4]: those records (Wasm addresses) */
+  S_PATCH_MEMO_REC: 0x10028C,
+  /** u32[4]: machine address of each one's patched constant */
+  S_PATCH_MEMO_FIELD: 0x10029C,
+  /** u32[4]: each one's field (REC_IMM or REC_DISP) | constant size << 8 | 0x10000 when sign-extended */
+  S_PATCH_MEMO_KIND: 0x1002AC,
   /** u64: instructions retired (also the time-stamp counter) */
-  S_INSNS: 0x100280,
+  S_INSNS: 0x1002C0,
   /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */
-  S_TSC_OFFSET: 0x100288,
+  S_TSC_OFFSET: 0x1002C8,
   /** u64: run() returns EXIT_BUDGET once INSNS reaches this */
-  S_BUDGET_END: 0x100290,
+  S_BUDGET_END: 0x1002D0,
   /** u64: TLB lookups that hit */
-  S_TLB_HITS: 0x100298,
+  S_TLB_HITS: 0x1002D8,
   /** u64: TLB lookups that missed */
-  S_TLB_MISSES: 0x1002A0,
+  S_TLB_MISSES: 0x1002E0,
   /** u64: page-table walks */
-  S_TLB_WALKS: 0x1002A8,
+  S_TLB_WALKS: 0x1002E8,
   /** u64: full TLB flushes */
-  S_TLB_FLUSHES: 0x1002B0,
+  S_TLB_FLUSHES: 0x1002F0,
   /** u64: blocks decoded by the host */
-  S_BLOCKS_DECODED: 0x1002B8,
+  S_BLOCKS_DECODED: 0x1002F8,
   /** u64: blocks entered */
-  S_BLOCKS_RUN: 0x1002C0,
+  S_BLOCKS_RUN: 0x100300,
   /** u64: code pages invalidated by stores (self-modifying code) */
-  S_BLOCKS_INVALIDATED: 0x1002C8,
+  S_BLOCKS_INVALIDATED: 0x100308,
   /** u64: stores into code that only changed immediates or displacements: the records were patched in place (assembly/mmu/patch.ts) */
-  S_CODE_PATCHES: 0x1002D0,
+  S_CODE_PATCHES: 0x100310,
   /** u64[16]: exits by reason (EXIT_*) */
-  S_EXIT_COUNTS: 0x1002D8,
+  S_EXIT_COUNTS: 0x100318,
   /** u64[256]: exceptions and interrupts raised, by vector (0-255) */
-  S_FAULT_COUNTS: 0x100358,
+  S_FAULT_COUNTS: 0x100398,
   /** u16: handler number (generated from src/decode/forms) */
   REC_OP: 0x0,
   /** u8: instruction length in bytes */

@@ -102,6 +102,7 @@ export class Machine {
       const map = L.CODE_MAP_BASE + mpn * L.CODE_MAP_BYTES_PER_PAGE;
       this.u8.fill(0, map, map + L.CODE_MAP_BYTES_PER_PAGE);
       this.u32[(L.PAGE_GEN_BASE >> 2) + mpn]++;
+      this.u32[L.S_PATCH_MEMO_MA >> 2] = 0; // assembly/mmu/patch.ts: the remembered store may have hit it
     }
   }
 
@@ -111,6 +112,7 @@ export class Machine {
     this.u32[(L.S_SEG_BASE >> 2) + sreg] = base >>> 0;
     this.u32[(L.S_SEG_LIMIT >> 2) + sreg] = limit >>> 0;
     this.u32[(L.S_SEG_ATTR >> 2) + sreg] = this.core.exports.withDerivedAttr(attr, (selector & 0xfffc) === 0 && sreg !== 1 ? 1 : 0) >>> 0;
+    this.core.exports.refreshSegBounds(sreg);
     if (sreg === 1) this.refreshMode();
   }
 

@@ -71,6 +71,7 @@ export class BlockDecoder {
     const { u8, u32 } = this.core;
     u8.fill(0, L.BLOCK_HASH_BASE, L.BLOCK_HASH_BASE + L.BLOCK_HASH_SIZE);
     this.sites.clear();
+    u32[L.S_PATCH_MEMO_MA >> 2] = 0;
     u32[L.S_REC_NEXT >> 2] = 0;
     u32[L.S_BLOCK_NEXT >> 2] = 0;
     this.flushes++;
@@ -101,6 +102,9 @@ export class BlockDecoder {
 
   decodeBlock(lin: number, ma: number, mode: number, eip: number): boolean {
     const { u8, u32 } = this.core;
+    // code maps and patch sites change: the core forgets its remembered patchable store
+    // (assembly/mmu/patch.ts)
+    u32[L.S_PATCH_MEMO_MA >> 2] = 0;
     if (u32[L.S_REC_NEXT >> 2] + MAX_BLOCK > RECORD_SLOTS || u32[L.S_BLOCK_NEXT >> 2] + 1 >= BLOCK_SLOTS) this.flushAll();
     const bitness = mode & 1 ? 32 : 16;
     const pageLeft = 0x1000 - (ma & 0xfff);

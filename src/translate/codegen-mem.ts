@@ -2,13 +2,14 @@
 // of assembly/mmu/access.ts (segment attribute + limit, TLB entry with the rights of the region's
 // CPL, no page crossing, counting TLB hits), and the stack accesses of PUSH/POP/CALL/RET.
 //
-// Segment checks are hoisted: for each segment and access kind the region uses, the function
-// computes at its entry the bound an offset must stay below (JIT_SEG_BOUND), and again after a
-// record ran in the core (records that load a segment register end their block, so this is
-// defensive), so an access compares its offset with one word of memory and adds SEG_BASE. (In
-// memory, not in locals: V8 sinks a local's pure computation into the loop that uses it, and the
-// function already has more live locals than the host has registers; measured with valgrind on
-// the call/ret loop: 276 → 233 host instructions per iteration.)
+// Segment checks are hoisted: for each segment and access kind the core keeps the bound an offset
+// must stay below (JIT_SEG_BOUND, recomputed whenever a segment register's limit or attributes
+// change: assembly/priv/segment.ts refreshSegBounds), so an access compares its offset with one
+// word of memory and adds SEG_BASE, and neither a translation's entry nor a record run in the
+// core costs anything for it. (In memory, not in locals: V8 sinks a local's pure computation into
+// the loop that uses it, and the function already has more live locals than the host has
+// registers; measured with valgrind on the call/ret loop: 276 → 233 host instructions per
+// iteration.)
 //
 // Every check branches to the caller's $slow label when it fails; the caller then runs the whole
 // record in the core's stepRecord, so faults (#GP/#SS on limits, #PF with its CR2 and error code,
@@ -17,8 +18,6 @@ import { L } from "../core/layout.gen.ts";
 import { FunctionBody, Op } from "./wasm.ts";
 import type { RecordInfo } from "./region.ts";
 
-// assembly/state.ts SEG_ATTR derived bits
-const ATTR_DB = 1 << 14, ATTR_FAST_READ = 1 << 17, ATTR_FAST_WRITE = 1 << 18;
 // assembly/mmu/tlb.ts
 export const TLB_VALID = 1, TLB_USER = 2, TLB_WRITE_SUP = 4, TLB_WRITE_USER = 8, TLB_NOCODE = 16, TLB_NX = 64;
 // assembly/exec/operand.ts
@@ -35,20 +34,15 @@ export interface MemLocals {
   hits: number;
 }
 
-/** One kind of access to a segment: what its fast path needs of SEG_ATTR. */
-export interface SegUse {
+/** One kind of access to a segment (its JIT_SEG_BOUND word). */
+interface SegUse {
   seg: number;
   write: boolean;
   /** a stack access: also a 32-bit stack (D/B), as stack-ops.ts's fast paths */
   stack: boolean;
 }
 
-/** The SEG_ATTR bits the fast path of `u` needs (access.ts segRead/segWrite, stack-ops.ts). */
-function attrBits(u: SegUse): number {
-  return (u.write ? ATTR_FAST_WRITE : ATTR_FAST_READ) | (u.stack ? ATTR_DB : 0);
-}
-
-/** Address of the JIT_SEG_BOUND word of `u`. */
+/** Address of the JIT_SEG_BOUND word of `u` (priv/segment.ts refreshSegBounds). */
 function boundAddr(u: SegUse): number {
   return L.S_JIT_SEG_BOUND + 4 * (4 * u.seg + (u.write ? 1 : 0) + (u.stack ? 2 : 0));
 }
@@ -57,36 +51,14 @@ export class MemEmitter {
   /** TLB rights a read / write at the region's CPL needs (mmu/tlb.ts refreshAccessRights) */
   readonly readNeed: number;
   readonly writeNeed: number;
-  /** the accesses the region's inlined records make, by JIT_SEG_BOUND address */
-  private readonly uses = new Map<number, SegUse>();
 
   /**
    * `user`: the region runs at CPL 3; `patched`: its page has had constants patched, so IMM and
-   * DISP are read from the records at run time; `uses`: every access the inlined records make.
+   * DISP are read from the records at run time.
    */
-  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean, uses: SegUse[]) {
+  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean) {
     this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
     this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
-    for (const u of uses) this.uses.set(boundAddr(u), u);
-  }
-
-  /**
-   * Compute JIT_SEG_BOUND of every access kind the region uses from the segment registers' caches
-   * (SEG_LIMIT, SEG_ATTR). An access of 4 bytes at offset `off` takes the fast path when
-   * off < bound, where bound = limit - 2 if the attribute has the fast bits and limit >= 3, else 0
-   * (no offset is below it): that is access.ts's `(attr & fast) && off <= limit && limit - off >= 3`.
-   */
-  loadSegments(): void {
-    const { f } = this;
-    for (const [addr, u] of this.uses) {
-      const bits = attrBits(u);
-      const limit = L.S_SEG_LIMIT + 4 * u.seg;
-      f.i32(0);
-      f.load32At(limit).i32(2).op(Op.i32_sub).i32(0);
-      f.load32At(L.S_SEG_ATTR + 4 * u.seg).i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
-      f.load32At(limit).i32(3).op(Op.i32_ge_u).op(Op.i32_and);
-      f.op(Op.select).mem(Op.i32_store, addr, 2);
-    }
   }
 
   /** push the record's immediate: a constant, or read from the record on a patched page */
@@ -113,14 +85,15 @@ export class MemEmitter {
   /**
    * Checks for a 4-byte access to seg:off (off in local t[1]); on success local t[2] holds the
    * machine address. Branches out to $slow (depth `slowDepth`) on failure.
-   * segRead/segWrite: off below the segment's bound (loadSegments); then the TLB entry with the
-   * rights `need`, no page crossing, and at CPL 3 alignment.
+   * segRead/segWrite: off below the segment's bound (JIT_SEG_BOUND); then the TLB entry with the
+   * rights `need`, no page crossing, and at CPL 3 alignment. With `code`, a write to a page that
+   * holds decoded code passes too (the entry lacks TLB_NOCODE), and t[1] is left 0 for those, else
+   * TLB_NOCODE.
    */
-  checkAccess(seg: number, write: boolean, slowDepth: number, stack = false): void {
+  checkAccess(seg: number, write: boolean, slowDepth: number, stack = false, code = false): void {
     const { f } = this;
     const t = this.l.t;
     const bound = boundAddr({ seg, write, stack });
-    if (!this.uses.has(bound)) throw new Error(`translation: access to segment ${seg} not declared`);
     f.get(t[1]).load32At(bound).op(Op.i32_ge_u).brIf(slowDepth);
     // lin
     f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);
@@ -128,9 +101,10 @@ export class MemEmitter {
     // at CPL 3 a misaligned access may raise #AC (SDM Vol. 3, 6.15: CR0.AM, EFLAGS.AC): like
     // access.ts's fast paths, take only aligned ones
     if (this.user) f.get(t[3]).i32(3).op(Op.i32_and).brIf(slowDepth);
-    const need = write ? this.writeNeed : this.readNeed;
+    const need = write ? (code ? this.writeNeed & ~TLB_NOCODE : this.writeNeed) : this.readNeed;
     f.get(t[3]).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, L.TLB_BASE, 2).tee(t[2]);
     f.i32(need).op(Op.i32_and).i32(need).op(Op.i32_ne).brIf(slowDepth);
+    if (code) f.get(t[2]).i32(TLB_NOCODE).op(Op.i32_and).set(t[1]);
     f.get(t[2]).i32(0xfffff000 | 0).op(Op.i32_and).get(t[3]).i32(0xfff).op(Op.i32_and).op(Op.i32_or).set(t[2]);
   }
 
@@ -142,18 +116,6 @@ export class MemEmitter {
   /** store `value` at machine address t[2] */
   storeRam(value: () => void): void {
     this.f.get(this.l.t[2]); value(); this.f.mem(Op.i32_store, L.RAM_BASE, 2);
-  }
-
-  /** The accesses of an inlined record of kind `k` (codegen.ts Plan) on memory operand `seg`. */
-  static uses(k: string, seg: number, rmw: boolean): SegUse[] {
-    switch (k) {
-      case "load": case "aluRM": return [{ seg, write: false, stack: false }];
-      case "store": case "storeImm": return [{ seg, write: true, stack: false }];
-      case "aluMR": case "aluMI": return [{ seg, write: rmw, stack: false }];
-      case "pushR": case "pushI": case "call": return [{ seg: SR_SS, write: true, stack: true }];
-      case "popR": case "ret": return [{ seg: SR_SS, write: false, stack: true }];
-      default: return [];
-    }
   }
 
   /** Read the 4-byte memory operand of `r` (fast path): pushes its value. */
@@ -168,6 +130,28 @@ export class MemEmitter {
     this.ea(r); this.f.set(this.l.t[1]);
     this.checkAccess(r.seg, true, slowDepth);
     this.storeRam(value);
+    this.countHits(1);
+  }
+
+  /**
+   * Write `value` to the 4-byte memory operand of `r`, counting the hit, in a translation of
+   * self-modifying code (a page whose constants were patched): a page that holds decoded code
+   * passes the checks too, and the store goes through the core's jitCodeStore (function index
+   * `codeStore`), which patches the records whose constants it changes (mmu/patch.ts). A store it
+   * does not do (it would invalidate code) branches to $slow like a failed check, which runs the
+   * record in the core.
+   */
+  writeOperandCode(r: RecordInfo, value: () => void, slowDepth: number, codeStore: number): void {
+    const { f } = this;
+    const t = this.l.t;
+    this.ea(r); f.set(t[1]);
+    this.checkAccess(r.seg, true, slowDepth, false, true);
+    value(); f.set(t[0]);
+    f.get(t[1]).if(); // no code on the page
+    this.storeRam(() => f.get(t[0]));
+    f.else();
+    f.get(t[2]).get(t[0]).i32(4).call(codeStore).brIf(slowDepth + 1);
+    f.end();
     this.countHits(1);
   }
 

@@ -13,7 +13,9 @@
 // - Every other record, and every inlined record whose fast path does not apply (segment not flat
 //   enough, TLB miss, page-crossing access, store into a code page, branch beyond the CS limit), is
 //   executed by the core's own stepRecord(record): the state is written back first and reloaded
-//   after, so faults, exits and self-modifying code behave exactly as in the interpreter.
+//   after, so faults, exits and self-modifying code behave exactly as in the interpreter. (On a
+//   page with patched constants, a MOV store into a code page that only patches constants, or
+//   hits no code, is done by the core's jitCodeStore without leaving the fast path.)
 // - Counters stay exact: INSNS per record, TLB_HITS per fast access and per block entry inside the
 //   function (the fetch's; local `runs` counts those and BLOCKS_RUN).
 import { L } from "../core/layout.gen.ts";
@@ -50,6 +52,8 @@ export interface CoreImports {
   testCC: number;
   eflags: number;
   flatten: number;
+  /** assembly/exec/translated.ts jitCodeStore(ma, value, size): 0 done, 1 run the record in the core */
+  codeStore: number;
 }
 
 /** The inlined form of a record, or null (executed by stepRecord). */
@@ -71,10 +75,12 @@ const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluM
  */
 export function plan(r: RecordInfo, last: boolean, patched = false): Plan | null {
   const [h, a0, a1] = [r.handler, r.args[0], r.args[1]];
-  // A page that has had constants patched holds self-modifying code: its stores to memory run in
-  // the core (stepRecord), which patches and lets the block go on in Wasm. Inlined, a store into
-  // the code page fails the fast path every time, and that path leaves the translation.
-  if (patched && (h === "movMI" || h === "aluMR" || h === "aluMI" || (h === "movMR_or_RM" && r.r0 === 0xff))) return null;
+  // A page that has had constants patched holds self-modifying code. Its MOV stores are inlined
+  // with a fast path that lets a store into code go through the core's jitCodeStore, which patches
+  // the records and lets the block go on (codegen-mem.ts writeOperandCode); its read-modify-write
+  // stores run in the core (stepRecord), which does the same. (With the plain fast path, a store
+  // into the code page would fail it every time, and that path leaves the translation.)
+  if (patched && (h === "aluMR" || h === "aluMI")) return null;
   const mem = r.base <= NO_REG && r.index <= NO_REG && !(r.flags & RF_A16);
   const gpr = (x: number) => x < 8;
   switch (h) {
@@ -264,11 +270,7 @@ class RegionGen {
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    const uses = blocks.flatMap((b, k) => b.records.flatMap((r, i) => {
-      const p = this.allPlans[k][i];
-      return p ? MemEmitter.uses(p.k, r.seg, "op" in p && p.op !== CMP && p.op !== TEST) : [];
-    }));
-    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched, uses);
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
   }
 
   generate(): Translation {
@@ -300,7 +302,6 @@ class RegionGen {
     });
     f.if().i32(JIT_INTERPRET).ret().end();
     this.loadGprs();
-    this.mem.loadSegments();
     // the head's live-in flags into the canonical locals (every block starts so)
     this.fl.inCore();
     this.fl.toCanon(this.allLive[0][0]);
@@ -440,8 +441,6 @@ class RegionGen {
       f.load32At(this.patchAddr).if().i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
     }
     this.loadGprs();
-    // the record may have loaded a segment register
-    this.mem.loadSegments();
     // EIP as the interpreter continues: the next record runs at the EIP the handler left
     f.load32At(L.S_EIP);
     if ((this.delta[this.cur] + r.offset + r.len) | 0) f.i32(this.delta[this.cur] + r.offset + r.len).op(Op.i32_sub);
@@ -513,11 +512,14 @@ class RegionGen {
           mem.countHits(1);
         });
         return;
-      case "store": case "storeImm":
+      case "store": case "storeImm": {
+        const value = () => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r));
         this.withFallback(r, i, () => {
-          mem.writeOperand(r, () => (p.k === "store" ? f.get(g[r.r1]) : this.imm(r)), 0);
+          if (this.patched) mem.writeOperandCode(r, value, 0, this.imp.codeStore);
+          else mem.writeOperand(r, value, 0);
         });
         return;
+      }
       case "aluRM": {
         this.withFallback(r, i, () => {
           mem.readOperand(r, false, 0); f.set(t[0]);

@@ -159,3 +159,116 @@ describe("stores over other bytes of an instruction still invalidate", () => {
     expect(translated[1].translator!.stats.blocks).toBeGreaterThan(0);
   });
 });
+
+// The last patchable store is remembered (PATCH_MEMO_*) so that the same store again skips the
+// table scans; the memo must go whenever the code it describes changes.
+describe("the remembered patchable store", () => {
+  it("1-, 2- and 4-byte stores into the same bytes every pass, the instruction in two blocks", () => {
+    // the loop's code is decoded twice (the block that falls into it and the loop's own block),
+    // so each store patches two records
+    const { m } = expectEnginesAgree(program(`
+        mov $200, %ecx
+        xor %ebx, %ebx
+      1: movb %cl, 2f+1
+        movw %cx, 3f+3
+        mov %ecx, 4f+2
+      2: mov $0, %al          # b0 ib
+      3: add $0x1111, %bx     # 66 81 c3 iw
+        movzbl %al, %eax
+        add %eax, %esi
+      4: .byte 0x81, 0xc7     # add $imm32, %edi
+        .long 0
+        dec %ecx
+        jnz 1b`));
+    let bx = 0, si = 0, di = 0;
+    for (let c = 200; c >= 1; c--) { bx = (bx + c) & 0xffff; si += c & 0xff; di += c; }
+    expect(m.reg("ebx") & 0xffff).toBe(bx);
+    expect(m.reg("esi")).toBe(si);
+    expect(m.reg("edi")).toBe(di);
+    expect(patches(m)).toBe(600n);
+    expect(invalidated(m)).toBe(0n);
+  });
+
+  it("an instruction in five blocks (more than the memo holds): every record is patched", () => {
+    // each entry point decodes a block that ends with the same patched instruction
+    const { m } = expectEnginesAgree(program(`
+        mov $30, %ecx
+      1: mov %ecx, 2f+1
+        mov %ecx, %edx
+        and $3, %edx
+        call *8f(,%edx,4)
+        dec %ecx
+        jnz 1b
+        jmp 9f
+      3: inc %esi
+      4: inc %esi
+      5: inc %esi
+      6: inc %esi
+      2: .byte 0x05           # add $imm32, %eax
+        .long 0
+        ret
+        .p2align 2
+      8: .long 3b, 4b, 5b, 6b
+      9: call 2b`));
+    let eax = 0, esi = 0;
+    for (let c = 30; c >= 1; c--) { eax += c; esi += 4 - (c & 3); }
+    expect(m.reg("eax")).toBe(eax + 1); // the last call adds the last value stored, 1
+    expect(m.reg("esi")).toBe(esi);
+    expect(invalidated(m)).toBe(0n);
+  });
+
+  it("is dropped when code is decoded over the stored bytes: the same store then invalidates", () => {
+    // BA 40 40 40 C3 = mov $0xc3404040, %edx; from its second byte: inc %eax x3, ret
+    const { m } = expectEnginesAgree(program(`
+        mov $10, %ecx
+      1: movb $0x40, 2f+1
+      2: mov $0xc3404040, %edx
+        dec %ecx
+        jnz 1b
+        call 2b+1
+        movb $0x48, 2b+1      # now the opcode of a decoded instruction: dec %eax
+        call 2b+1`));
+    expect(m.reg("eax")).toBe(3 + 1);
+    expect(patches(m)).toBe(10n);
+    expect(invalidated(m)).toBe(1n);
+  });
+
+  it("is dropped when the host writes over the code it patches", () => {
+    // the loop on the first page patches a function on another page (calling it while ECX >= 20);
+    // the budget stops it at the top of the loop, with every block of the loop decoded and stores
+    // since the last decode; the host overwrites that page with data, and the loop goes on without
+    // decoding anything: the same store is a plain one now
+    const make = () => {
+      const code = assemble(`
+          mov $40, %ecx
+        1: mov %ecx, 0x3001
+          cmp $20, %ecx
+          jb 2f
+          call 0x3000
+        2: dec %ecx
+          jnz 1b
+          hlt`, 0x1000);
+      const fn = assemble(`.byte 0x05\n.long 0\nret`, 0x3000); // add $imm32, %eax
+      const m = flatMachine(1 << 20);
+      m.writePhys(0x1000, code);
+      m.writePhys(0x3000, fn);
+      m.eip = 0x1000;
+      return m;
+    };
+    for (const [engine, threshold] of [["interp", 0], ["jit", 0], ["jit", 2]] as const) {
+      const m = make();
+      m.useEngine(engine, threshold);
+      // 1 + 21 iterations of 8 instructions (ECX 40 .. 20) + 5 of 5 (ECX 19 .. 15)
+      expect(m.run(1n + 21n * 8n + 5n * 5n)).toBe("BUDGET");
+      expect(m.reg("ecx")).toBe(14);
+      expect(m.eip).toBe(0x1005);
+      expect(m.reg("eax")).toBe(((40 + 20) * 21) / 2);
+      const before = patches(m);
+      expect(before).toBe(25n); // 26 stores, the first before the function was decoded
+      m.writePhys(0x3000, new Uint8Array(8).fill(0xee));
+      expect(m.run(1_000_000n)).toBe("HLT");
+      expect(patches(m), `${engine} ${threshold}`).toBe(before);
+      expect(Array.from(m.readPhys(0x3000, 8))).toEqual([0xee, 1, 0, 0, 0, 0xee, 0xee, 0xee]);
+    }
+  });
+});
