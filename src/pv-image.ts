@@ -13,8 +13,7 @@
 //              or an emulator error
 //   3          the instruction limit (--max-insns) was reached
 //   16 + code  any other shutdown reason: 17 reboot, 18 suspend, 20 watchdog, 21 soft_reset
-import { parsePvKernel, isPvKernel, type PvKernel } from "./boot/xen-kernel.ts";
-import { parseElf32 } from "./boot/elf.ts";
+import { parsePvKernel, type PvKernel } from "./boot/xen-kernel.ts";
 import { bootPvDomain, pvRamBytes, DomainMemoryError, type PvDomain, type PvMachine } from "./boot/xen-domain.ts";
 import { MAX_RAM_BYTES } from "./core/layout-table.ts";
 import type { Domain } from "./hv/domain.ts";
@@ -44,14 +43,7 @@ export interface PvStartResult {
   domain: Domain;
 }
 
-/** Is this a Xen PV kernel (an ELF32 with Xen notes or a __xen_guest section)? */
-export function isPvImage(bytes: Uint8Array): boolean {
-  try {
-    return isPvKernel(parseElf32(bytes));
-  } catch {
-    return false;
-  }
-}
+export { isPvImage } from "./boot/pv-detect.ts";
 
 /** Build the domain in a machine sized for it and hand it to the hypervisor, ready to run. */
 export function startPvImage(kernel: PvKernel, opts: PvImageOptions = {}): PvStartResult {

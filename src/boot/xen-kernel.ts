@@ -15,6 +15,7 @@
 // image whose entry or start lies outside it, and a kernel that requires a feature the
 // hypervisor lacks.
 import { parseElf32, type Elf32, ET_EXEC } from "./elf.ts";
+export { isPvKernel } from "./pv-detect.ts";
 import { BadImageError } from "./errors.ts";
 import { addXenNote, parseXenGuestString, type XenNotes, XenNotesError } from "./xen-notes.ts";
 import { type PvLayout, layoutFor } from "./xen-layout.ts";
@@ -70,11 +71,6 @@ export interface PvKernel {
   /** feature names the kernel supports and those it requires (without "!") */
   features: { supported: string[]; required: string[] };
   segments: PvSegment[];
-}
-
-/** Does this ELF carry Xen's PV notes or the legacy `__xen_guest` section? */
-export function isPvKernel(elf: Elf32): boolean {
-  return elf.notes.some((n) => n.name === "Xen") || elf.section("__xen_guest") !== undefined;
 }
 
 /** Parse and check a PV kernel image. `what` names it in errors. */

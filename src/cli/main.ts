@@ -7,10 +7,10 @@ import { Command, Option, InvalidArgumentError } from "commander";
 import { writeSync } from "node:fs";
 import { fdSink } from "../devices/console.ts";
 import { runImage, readImage, BadImageError, formatStats, STATUS_BAD_INPUT, STATUS_CRASH, type RunImageResult } from "../index.ts";
-import { runPvImage, isPvImage, formatPvStats, type PvRunResult } from "../pv-image.ts";
-import { addBenchOptions, benchAction } from "../bench/command.ts";
-
-const say = (line: string) => writeSync(2, `xenolith: ${line}\n`);
+import { isPvImage } from "../boot/pv-detect.ts";
+import { addBenchOptions } from "../bench/command.ts";
+import { say, type RunFlags } from "./common.ts";
+import { part } from "./parts.ts";
 
 function wholeNumber(what: string) {
   return (v: string) => {
@@ -26,40 +26,6 @@ function positiveInt(what: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-interface RunFlags {
-  maxInsns?: number;
-  stats?: boolean;
-  json?: boolean;
-  trace?: number | true;
-  cmdline?: string;
-  memory: number;
-  /** absent: a kernel with Xen PV notes runs in pv mode, anything else on the bare machine */
-  mode?: "bare" | "pv";
-  module: string[];
-  engine?: "interp" | "jit";
-  jitThreshold?: number;
-}
-
-/** Boot a Xen PV kernel on the hypervisor (src/pv-image.ts). */
-function runPv(image: string, flags: RunFlags): number {
-  let result: PvRunResult;
-  try {
-    if (flags.module.length > 0) throw new BadImageError("--module: PV kernels get no modules (start_info.mod_start) yet");
-    if (flags.trace !== undefined) throw new BadImageError("--trace: not available for PV kernels yet");
-    result = runPvImage(readImage(image), {
-      name: image, memoryMiB: flags.memory, cmdline: flags.cmdline, maxInsns: flags.maxInsns,
-      output: (t) => writeSync(1, t),
-    });
-  } catch (e) {
-    if (e instanceof BadImageError) { say(e.message); return STATUS_BAD_INPUT; }
-    throw e;
-  }
-  if (result.message) say(result.message);
-  if (flags.json) writeSync(2, JSON.stringify({ outcome: result.result, status: result.status, ...result.stats }) + "\n");
-  else if (flags.stats) writeSync(2, formatStats(result.stats) + formatPvStats(result.stats.hypervisor));
-  return result.status;
-}
-
 function run(image: string, flags: RunFlags): number {
   let mode = flags.mode;
   if (mode === undefined) {
@@ -70,7 +36,7 @@ function run(image: string, flags: RunFlags): number {
       throw e;
     }
   }
-  if (mode === "pv") return runPv(image, flags);
+  if (mode === "pv") return part("pv").runPv(image, flags);
   let result: RunImageResult;
   try {
     const modules = flags.module.map((spec) => {
@@ -125,7 +91,7 @@ program
   });
 
 addBenchOptions(program.command("bench").description("the project's benchmark (npm run bench): guest MIPS and ns per event for each engine, start-up, peak RSS"))
-  .action(benchAction);
+  .action((flags) => part("bench").benchAction(flags));
 
 try {
   program.parse();

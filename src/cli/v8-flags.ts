@@ -16,3 +16,15 @@ import { setFlagsFromString } from "node:v8";
 export const WASM_TIERING_BUDGET = 180_000_000;
 
 setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+
+/**
+ * Lazy validation: V8 validates a Wasm function when it first compiles it (on its first call)
+ * instead of validating every function of a module when the module is made. A run calls a small
+ * part of iced-x86's decoder and of the core, which were validated when they were built
+ * (build/iced-decoder.wasm is instantiated by scripts/build-iced.ts, core.wasm by asc and the
+ * test suite): eager validation was ~9% of the instructions an empty kernel's run executed.
+ * A translation (src/translate) that failed validation would fail when called instead of when
+ * compiled: an internal error either way (the test suite, which does not set this, validates
+ * every translation it makes when it makes it).
+ */
+setFlagsFromString("--wasm-lazy-validation");

@@ -43,6 +43,7 @@ function takeObject(idx: number): unknown {
 }
 
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+/** iced's exports, once instantiate() has run */
 let wasm: IcedWasm;
 let bytes = new Uint8Array(0);
 let i32 = new Int32Array(0);
@@ -90,9 +91,20 @@ function load(): IcedWasm {
   return instance.exports as unknown as IcedWasm;
 }
 
-wasm = load();
-const w = Object.fromEntries(Object.entries(ICED_EXPORTS).map(([key, name]) => [key, wasm[name]])) as
-  Record<keyof typeof ICED_EXPORTS, (...args: any[]) => any>;
+type Exports = Record<keyof typeof ICED_EXPORTS, (...args: any[]) => any>;
+let w: Exports;
+
+/**
+ * Instantiate iced's module when the first Instruction or Decoder is made (every other entry
+ * point needs one of them), so that loading this file costs nothing: the CLI's PV and bench parts
+ * are bundles of their own (package.json build:ts) that bring their own copy.
+ */
+function instantiate(): void {
+  if (wasm) return;
+  const loaded = load();
+  w = Object.fromEntries(Object.entries(ICED_EXPORTS).map(([key, name]) => [key, loaded[name]])) as Exports;
+  wasm = loaded;
+}
 
 /**
  * Call an export that returns its result through a 16-byte area on iced's shadow stack
@@ -120,6 +132,7 @@ export class Instruction {
   ptr: number;
 
   constructor(ptr?: number) {
+    instantiate();
     this.ptr = ptr ?? (w.instruction_new() >>> 0);
   }
 
@@ -207,6 +220,7 @@ export class Decoder {
 
   /** Decode `data` (copied into iced's memory) as `bitness`-bit code. */
   constructor(bitness: number, data: Uint8Array, options: DecoderOptions) {
+    instantiate();
     const ptr = wasm.__wbindgen_malloc(data.length, 1) >>> 0;
     views();
     bytes.set(data, ptr);

@@ -140,12 +140,47 @@ export class MemEmitter {
     this.f.get(this.l.t[2]); value(); this.f.mem(Op.i32_store, L.RAM_BASE, 2);
   }
 
-  /** Read the 4-byte memory operand of `r` (fast path): pushes its value. */
-  readOperand(r: RecordInfo, write: boolean, slowDepth: number): void {
+  /**
+   * Read the 4-byte memory operand of `r` (fast path): pushes its value. With `code` (a
+   * read-modify-write in a translation of self-modifying code) a page with decoded code passes,
+   * as checkAccess says, and the caller stores with storeCode.
+   */
+  readOperand(r: RecordInfo, write: boolean, slowDepth: number, code = false): void {
     this.ea(r); this.f.set(this.l.t[1]);
     // read-modify-write checks the write first (access.ts readForWrite), then reads
-    this.checkAccess(r.seg, write, slowDepth);
+    this.checkAccess(r.seg, write, slowDepth, false, code);
     this.loadRam();
+  }
+
+  /**
+   * Count the TLB hits of a read-modify-write done (machine address still in t[2]; with `code`,
+   * t[1] as checkAccess left it): the read's and the write's, and one more where readForWrite's
+   * probeWrite misses its fast path and translates — a misaligned offset (the machine address has
+   * the offset's low bits), or a page with decoded code.
+   */
+  countRmwHits(code: boolean): void {
+    const { f } = this;
+    const t = this.l.t;
+    f.get(this.l.hits).i32(2).op(Op.i32_add);
+    f.get(t[2]).i32(3).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_eqz);
+    if (code) f.get(t[1]).op(Op.i32_eqz).op(Op.i32_or);
+    f.op(Op.i32_add).set(this.l.hits);
+  }
+
+  /**
+   * Store `value` at machine address t[2] after checkAccess(..., code = true): directly when the
+   * page holds no decoded code (t[1] not 0), else through the core's jitCodeStore (function index
+   * `codeStore`), branching to $slow (depth `slowDepth`) when it does not do the store (it would
+   * invalidate code). The hit is not counted.
+   */
+  storeCode(value: () => void, slowDepth: number, codeStore: number): void {
+    const { f } = this;
+    const t = this.l.t;
+    f.get(t[1]).if(); // no code on the page
+    this.storeRam(value);
+    f.else();
+    f.get(t[2]); value(); f.i32(4).call(codeStore).brIf(slowDepth + 1);
+    f.end();
   }
   /** Write `value` to the 4-byte memory operand of `r` (fast path), counting the hit. */
   writeOperand(r: RecordInfo, value: () => void, slowDepth: number): void {
@@ -169,11 +204,7 @@ export class MemEmitter {
     this.ea(r); f.set(t[1]);
     this.checkAccess(r.seg, true, slowDepth, false, true);
     value(); f.set(t[0]);
-    f.get(t[1]).if(); // no code on the page
-    this.storeRam(() => f.get(t[0]));
-    f.else();
-    f.get(t[2]).get(t[0]).i32(4).call(codeStore).brIf(slowDepth + 1);
-    f.end();
+    this.storeCode(() => f.get(t[0]), slowDepth, codeStore);
     this.countHits(1);
   }
 

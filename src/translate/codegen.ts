@@ -87,12 +87,11 @@ const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluM
  */
 export function plan(r: RecordInfo, last: boolean, patched = false): Plan | null {
   const [h, a0, a1] = [r.handler, r.args[0], r.args[1]];
-  // A page that has had constants patched holds self-modifying code. Its MOV stores are inlined
-  // with a fast path that lets a store into code go through the core's jitCodeStore, which patches
-  // the records and lets the block go on (codegen-mem.ts writeOperandCode); its read-modify-write
-  // stores run in the core (stepRecord), which does the same. (With the plain fast path, a store
-  // into the code page would fail it every time, and that path leaves the translation.)
-  if (patched && (h === "aluMR" || h === "aluMI")) return null;
+  // A page that has had constants patched holds self-modifying code. Its stores are inlined with a
+  // fast path that lets a store into code go through the core's jitCodeStore, which patches the
+  // records and lets the block go on (codegen-mem.ts writeOperandCode, storeCode). (With the plain
+  // fast path, a store into the code page would fail it every time, and that path leaves the
+  // translation.)
   const mem = r.base <= NO_REG && r.index <= NO_REG && !(r.flags & RF_A16);
   const gpr = (x: number) => x < 8;
   switch (h) {
@@ -203,6 +202,8 @@ class RegionGen {
   private readonly fl: FlagEmitter;
   private readonly flagLocals: FlagLocals;
   private readonly t: number[];
+  /** scratch: the source operand of a read-modify-write in a translation of self-modifying code */
+  private readonly src: number;
   private readonly allPlans: (Plan | null)[][];
   /** flags live before record i of block k (flagLiveness) */
   private readonly allLive: number[][];
@@ -258,6 +259,7 @@ class RegionGen {
     };
     this.fl = new FlagEmitter(f, this.flagLocals, imports);
     this.t = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+    this.src = f.local(I32);
     const head = blocks[0];
     this.block = head;
     this.patched = patchGen !== 0;
@@ -662,10 +664,14 @@ class RegionGen {
       case "aluMR": case "aluMI": {
         const src = () => (p.k === "aluMR" ? f.get(g[r.r1]) : this.imm(r));
         const rmw = p.op !== CMP && p.op !== TEST;
+        if (rmw && this.patched) {
+          this.withFallback(r, i, () => this.aluToCode(p.op, r, src));
+          return;
+        }
         this.withFallback(r, i, () => {
           mem.readOperand(r, rmw, 0); f.set(t[0]);
           this.aluValue(p.op, () => f.get(t[0]), src);
-          if (rmw) { mem.storeRam(() => f.get(this.flagLocals.lres)); mem.countHits(2); } else mem.countHits(1);
+          if (rmw) { mem.storeRam(() => f.get(this.flagLocals.lres)); mem.countRmwHits(false); } else mem.countHits(1);
         });
         return;
       }
@@ -689,6 +695,32 @@ class RegionGen {
       case "call": this.call(r, i); return;
       case "ret": this.ret(p.imm, r, i); return;
     }
+  }
+
+  /**
+   * The fast path of a read-modify-write ALU op on memory in a translation of self-modifying code:
+   * the store may go through the core's jitCodeStore (codegen-mem.ts storeCode), whose refusal
+   * branches to $slow, so nothing the slow path relies on changes before it: the source (an
+   * immediate the store may patch, read once) and the result are kept in scratch locals, and the
+   * flags are set after the store.
+   */
+  private aluToCode(op: number, r: RecordInfo, src: () => void): void {
+    const { f, t, mem } = this;
+    src(); f.set(this.src);
+    mem.readOperand(r, true, 0, true); f.set(t[0]);
+    f.get(t[0]).get(this.src);
+    switch (op) {
+      case ADD: f.op(Op.i32_add); break;
+      case OR: f.op(Op.i32_or); break;
+      case AND: f.op(Op.i32_and); break;
+      case XOR: f.op(Op.i32_xor); break;
+      default: f.op(Op.i32_sub); break; // SUB
+    }
+    f.set(t[3]);
+    mem.storeCode(() => f.get(t[3]), 0, this.imp.codeStore);
+    mem.countRmwHits(true);
+    if (op === ADD || op === SUB) this.setLazy(op === ADD ? LAZY_ADD : LAZY_SUB, () => f.get(t[0]), () => f.get(this.src), t[3]);
+    else this.setLazy(LAZY_LOGIC, () => f.i32(0), () => f.i32(0), t[3]);
   }
 
   /** dst := dst op src on registers (alu.ts alu() with size 4) */

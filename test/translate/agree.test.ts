@@ -66,6 +66,20 @@ describe("translation agrees with the interpreter", () => {
     expect(m.reg("ecx")).toBe(0);
   });
 
+  it("read-modify-writes at misaligned offsets count readForWrite's own TLB hit", () => {
+    // access.ts probeWrite's fast path takes aligned accesses only: a misaligned one translates
+    // (one TLB hit more), at CPL 0 too
+    const { m } = expectEnginesAgree(program(`
+        mov $200, %ecx
+      1: addl $1, 0x20001
+        addl %ecx, 0x20006
+        xorl %ecx, 0x20008
+        cmpl $5, 0x2000b
+        dec %ecx
+        jnz 1b`));
+    expect(m.readPhys(0x20001, 4)).toEqual(new Uint8Array([200, 0, 0, 0]));
+  });
+
   it("calls and returns with pushes, pops and stack loads", () => {
     expectEnginesAgree(program(`
         mov $500, %ecx

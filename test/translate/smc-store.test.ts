@@ -231,3 +231,86 @@ describe("stores in translations of self-modifying code", () => {
     expect(m.reg("eax")).toBe(sum(100, 7));
   });
 });
+
+describe("read-modify-write stores in translations of self-modifying code", () => {
+  const rmwLoop = (xorAt: string, orAt: string) => program(`
+        mov $300, %ecx
+        movl $0xfffffff0, 2f+1
+      1: addl $3, 2f+1
+        adc $0, %edi
+        subl %ecx, 3f+1
+        setc %dl
+        add %edx, %esi
+        xorl $0x55, ${xorAt}
+        orl %ecx, ${orAt}
+        andl $0xfff0ffff, ${orAt}
+        sets %dl
+        add %edx, %ebp
+      2: .byte 0x05          # add $imm32, %eax
+        .long 0
+      3: .byte 0xbb          # mov $imm32, %ebx
+        .long 0
+      4: .byte 0x81, 0xf3    # xor $imm32, %ebx
+        .long 0
+      5: .byte 0x81, 0xc3    # add $imm32, %ebx
+        .long 0
+        add %ebx, %esp
+        sub %ebx, %esp
+        dec %ecx
+        jnz 1b`);
+
+  it("ADD/SUB/XOR/OR/AND to imm32s of the region, flags from the memory operand", () => {
+    // the flags of each read-modify-write are read (ADC, SETcc) before anything else sets them;
+    // the offsets are misaligned (readForWrite counts one TLB hit more than an aligned access)
+    const { m } = expectEnginesAgree(rmwLoop("4f+2", "5f+2"));
+    expect(invalidated(m)).toBe(0n);
+    expect(patches(m)).toBe(1n + 5n * 300n);
+  });
+
+  it("the same over ModRM bytes: XOR makes the next instruction AND to memory at ESI every other pass", () => {
+    // 81 f3 (xor $imm32, %ebx) ^ 0x55 = 81 a6: and $imm32, disp32(%esi), over the next bytes
+    const { m } = expectEnginesAgree(rmwLoop("4f+1", "5f+1"));
+    expect(invalidated(m)).toBeGreaterThan(300n);
+  });
+
+  it("a read-modify-write over an opcode of the same block invalidates, exactly", () => {
+    // at ECX = 10, XOR turns the four INC EBX (0x43) into DEC EBX (0x4b)
+    const { m } = expectEnginesAgree(program(`
+        mov $60, %ecx
+      1: addl $1, 2f+1
+      2: .byte 0x05
+        .long 0
+        cmp $10, %ecx
+        jne 3f
+        xorl $0x08080808, 3f
+      3: inc %ebx
+        inc %ebx
+        inc %ebx
+        inc %ebx
+        dec %ecx
+        jnz 1b`));
+    expect(m.reg("eax")).toBe(sum(60, 1));
+    expect(m.reg("ebx")).toBe((4 * 50 - 4 * 10) >>> 0);
+    expect(invalidated(m)).toBe(1n);
+  });
+
+  it("a read-modify-write that faults (#PF) after patches in the same block", () => {
+    const { m, exits } = expectEnginesAgree(program(`
+        mov $100, %ecx
+        mov $0x5000, %edi
+      1: addl $1, 2f+1
+        addl %ecx, (%edi)
+      2: .byte 0x05
+        .long 0
+        cmp $7, %ecx
+        jne 3f
+        mov $0x6000, %edi
+      3: dec %ecx
+        jnz 1b`, paged([6])));
+    expect(exits).toEqual(["EXCEPTION"]);
+    expect(m.field(L.S_EXC_VECTOR)).toBe(14);
+    expect(m.field(L.S_CR2)).toBe(0x6000);
+    expect(m.field(L.S_EXC_CODE)).toBe(2); // a write, not present, supervisor
+    expect(m.reg("ecx")).toBe(6);
+  });
+});
