@@ -90,7 +90,7 @@ export class Translator {
       flatten: mb.importFunction("core", "jitFlattenFlags", [], []),
       codeStore: mb.importFunction("core", "jitCodeStore", [I32, I32, I32], [I32]),
     };
-    mb.importMemory("core", "memory", core.memory.buffer.byteLength >>> 16, true); // shared, as the core's (src/core/core.ts)
+    mb.importMemory("core", "memory", core.memory.buffer.byteLength >>> 16);
     const done: number[] = [];
     for (const index of indices) {
       if (untranslatable(core, index) !== null) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }

@@ -145,7 +145,9 @@ export class ModuleBuilder {
     this.imports.push({ module, field, params, results });
     return this.imports.length - 1;
   }
-  importMemory(module: string, field: string, minPages: number, shared = false): void {
+  /** Import a memory; shared by default, as the core's is (src/core/core.ts): a module importing
+   * a shared memory must declare it shared. */
+  importMemory(module: string, field: string, minPages: number, shared = true): void {
     this.memory = { module, field, minPages, shared };
   }
   /** Add a function exported as `exportName`; returns its function index. */
