@@ -1,6 +1,14 @@
 // Loading the Wasm core (build/core.wasm, compiled from assembly/ by `npm run build:core`) into
 // one fixed-size memory shared with the host. Typed views over that memory never detach: the
 // memory is created at its final size and never grown.
+//
+// The memory is a shared one (asconfig.json sharedMemory; nothing else of the threads proposal
+// is used, and its buffer is a SharedArrayBuffer, which views read and write as an ArrayBuffer).
+// V8 counts a non-shared memory as external memory of the JavaScript heap, and the core's —
+// RAM_BASE (36 MiB of tables, most sized for 1 GiB of RAM) plus the guest RAM, 68 MiB by
+// default — is above V8's 64 MiB limit for that (kExternalAllocationSoftLimit), so making it
+// started a full garbage collection: 41 M of the 230 M host instructions of an empty kernel's
+// run. A shared memory is not counted (V8's BackingStore::PerIsolateAccountingLength).
 import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,7 +89,8 @@ export function instantiateCore(ramBytes: number): Core {
     throw new Error(`RAM size must be a positive multiple of 4 KiB up to 1 GiB (got ${ramBytes})`);
   }
   const pages = Math.ceil((L.RAM_BASE + ramBytes) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  // shared: not counted as external memory by V8 (see the top of this file)
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const module = coreModule();
   const tableImport = WebAssembly.Module.imports(module).find((i) => i.name === "table");
   if (!tableImport) throw new Error("core.wasm imports no function table; rebuild with `npm run build`");

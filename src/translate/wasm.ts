@@ -138,15 +138,17 @@ interface FuncImport { module: string; field: string; params: number[]; results:
 export class ModuleBuilder {
   private readonly imports: FuncImport[] = [];
   private readonly bodies: { body: FunctionBody; exportName: string }[] = [];
-  private memory?: { module: string; field: string; minPages: number };
+  private memory?: { module: string; field: string; minPages: number; shared: boolean };
 
   importFunction(module: string, field: string, params: number[], results: number[]): number {
     if (this.bodies.length) throw new Error("import functions before defining any");
     this.imports.push({ module, field, params, results });
     return this.imports.length - 1;
   }
-  importMemory(module: string, field: string, minPages: number): void {
-    this.memory = { module, field, minPages };
+  /** Import a memory; shared by default, as the core's is (src/core/core.ts): a module importing
+   * a shared memory must declare it shared. */
+  importMemory(module: string, field: string, minPages: number, shared = true): void {
+    this.memory = { module, field, minPages, shared };
   }
   /** Add a function exported as `exportName`; returns its function index. */
   addFunction(body: FunctionBody, exportName: string): number {
@@ -188,7 +190,9 @@ export class ModuleBuilder {
     this.imports.forEach((f, i) => { name(imports, f.module); name(imports, f.field); imports.push(0x00); uleb(imports, importTypes[i]); });
     if (this.memory) {
       name(imports, this.memory.module); name(imports, this.memory.field);
-      imports.push(0x02, 0x00); uleb(imports, this.memory.minPages);
+      // limits: 0x00 min; 0x03 min max shared (threads proposal: a shared memory declares a maximum)
+      if (this.memory.shared) { imports.push(0x02, 0x03); uleb(imports, this.memory.minPages); uleb(imports, 65536); }
+      else { imports.push(0x02, 0x00); uleb(imports, this.memory.minPages); }
     }
     section(2, imports);
     section(3, vec(bodyTypes, (o, t) => uleb(o, t)));
