@@ -70,8 +70,8 @@ type Plan =
   | { k: "jmp" } | { k: "jcc" } | { k: "loop"; kind: number } | { k: "call" } | { k: "ret"; imm: number }
   | { k: "shift"; op: number; count: number } | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
-/** inlined records a head block without a loop needs to be worth an entry and an exit (headGains) */
-const MIN_STRAIGHT = 8;
+/** inlined records a region without a loop needs to be worth an entry and an exit (headGains) */
+const MIN_STRAIGHT = 6;
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
 /**
  * Handlers that end their block without a transfer of control and never load CS (forms' `ends`):
@@ -367,7 +367,7 @@ class RegionGen {
    * Whether an entry at the head can gain anything over the interpreter for the price of the
    * entry and the exit: the blocks it can go on to inside the function (by inlined branches and
    * fall-throughs, RETs to return sites, records run in the core that fall through) include a
-   * cycle, so a loop may run in the function; or the head's block alone inlines enough records.
+   * cycle, so a loop may run in the function; or those blocks inline enough records.
    * A region that runs a few records and returns (a system call loop: DEC, JNZ to an INT) only
    * adds that work to the interpreter's (valgrind, syscall: 3244 → 3648 host instructions per
    * round trip with it, 3105 interpreted).
@@ -397,7 +397,10 @@ class RegionGen {
       return false;
     };
     if (cyclic(0)) return true;
-    return this.allPlans[0].filter((p) => p !== null && p.k !== "nop").length >= MIN_STRAIGHT;
+    // no loop: the records it may inline on the way (every block the head reaches)
+    let inlined = 0;
+    state.forEach((v, k) => { if (v) inlined += this.allPlans[k].filter((p) => p !== null && p.k !== "nop").length; });
+    return inlined >= MIN_STRAIGHT;
   }
 
   /** Block k's records; every path out of them returns or goes to the dispatch loop. */
