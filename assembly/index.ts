@@ -4,7 +4,7 @@ export { tlbFlush, tlbInvalidatePage, tlbClearNoCode, refreshAccessRights } from
 export { translate } from "./mmu/access";
 export { getEflags, setEflags } from "./exec/flags";
 export { withDerivedAttr } from "./state";
-export { refreshSegBounds } from "./priv/segment";
-export { stepRecord } from "./exec/run";
-export { jitGetCF, jitTestCC, jitEflags, jitFlattenFlags, jitStepRest, jitCodeStore } from "./exec/translated";
+export { jitSegRefresh } from "./priv/segment";
+export { stepRecord, jitNextBlock } from "./exec/run";
+export { jitGetCF, jitTestCC, jitEflags, jitFlattenFlags, jitStepRest, jitStepRun, jitCodeStore } from "./exec/translated";
 export { finishStringIn } from "./exec/string";

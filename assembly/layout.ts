@@ -180,50 +180,52 @@ export const S_BLOCK_NEXT: u32 = 0x1001A4;
 export const S_JIT_THRESHOLD: u32 = 0x1001A8;
 /** u32: block indices waiting in JIT_QUEUE for the host to translate */
 export const S_JIT_QUEUE_COUNT: u32 = 0x1001AC;
-/** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, kept by the core with SEG_LIMIT/SEG_ATTR (priv/segment.ts refreshSegBounds) for translations to read (src/translate/codegen-mem.ts); the core never reads it */
+/** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, computed from SEG_LIMIT/SEG_ATTR when a translation finds its segments in JIT_SEG_DIRTY (priv/segment.ts jitSegRefresh), for translations to read (src/translate/codegen-mem.ts); the core never reads it */
 export const S_JIT_SEG_BOUND: u32 = 0x1001B0;
+/** u32: translation tier: bit s set when segment register s's limit or attributes changed since its JIT_SEG_BOUND words were computed (set by every write of them, also Machine.setSegment) */
+export const S_JIT_SEG_DIRTY: u32 = 0x100210;
 /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
-export const S_PV_FLAGS: u32 = 0x100210;
+export const S_PV_FLAGS: u32 = 0x100214;
 /** u32: PV: the domain's vm_assist bits (src/hv Domain.vmAssist) */
-export const S_PV_VM_ASSIST: u32 = 0x100214;
+export const S_PV_VM_ASSIST: u32 = 0x100218;
 /** u32: PV: the virtual IOPL (0-3) */
-export const S_PV_IOPL: u32 = 0x100218;
+export const S_PV_IOPL: u32 = 0x10021C;
 /** u32: PV: stack_switch selector (the ring-1 stack for bounces from ring 3) */
-export const S_PV_KERNEL_SS: u32 = 0x10021C;
+export const S_PV_KERNEL_SS: u32 = 0x100220;
 /** u32: PV: stack_switch stack pointer */
-export const S_PV_KERNEL_SP: u32 = 0x100220;
+export const S_PV_KERNEL_SP: u32 = 0x100224;
 /** u32: PV: the guest-visible CR2 (last page-fault address reported to the guest) */
-export const S_PV_CR2: u32 = 0x100224;
+export const S_PV_CR2: u32 = 0x100228;
 /** u32: PV: machine address of vcpu_info.evtchn_upcall_pending (u8) */
-export const S_PV_UPCALL_PENDING_MA: u32 = 0x100228;
+export const S_PV_UPCALL_PENDING_MA: u32 = 0x10022C;
 /** u32: PV: machine address of vcpu_info.evtchn_upcall_mask (u8) */
-export const S_PV_UPCALL_MASK_MA: u32 = 0x10022C;
+export const S_PV_UPCALL_MASK_MA: u32 = 0x100230;
 /** u32: PV: machine address of vcpu_info.arch.cr2 (u32) */
-export const S_PV_ARCH_CR2_MA: u32 = 0x100230;
+export const S_PV_ARCH_CR2_MA: u32 = 0x100234;
 /** u32: PV: first linear address of the hypervisor area (guest accesses must end below it) */
-export const S_PV_HV_START: u32 = 0x100234;
+export const S_PV_HV_START: u32 = 0x100238;
 /** u32: PV: where the guest's segments end (the flat selectors' limit + 1) */
-export const S_PV_SEG_END: u32 = 0x100238;
+export const S_PV_SEG_END: u32 = 0x10023C;
 /** u32: PV: entries of the guest GDT (set_gdt) */
-export const S_PV_GDT_ENTRIES: u32 = 0x10023C;
+export const S_PV_GDT_ENTRIES: u32 = 0x100240;
 /** u32[14]: PV: machine frames of the guest GDT (set_gdt) */
-export const S_PV_GDT_MFN: u32 = 0x100240;
+export const S_PV_GDT_MFN: u32 = 0x100244;
 /** u32: PV: HYPERVISOR_iret calls served in the core since the host last collected them */
-export const S_PV_IRETS: u32 = 0x100278;
+export const S_PV_IRETS: u32 = 0x10027C;
 /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
-export const S_PV_BOUNCED: u32 = 0x10027C;
+export const S_PV_BOUNCED: u32 = 0x100280;
 /** u32: the last store patchable() allowed, remembered (assembly/mmu/patch.ts): its machine address + 1, 0 = none; dropped whenever code is decoded or a page's code is dropped */
-export const S_PATCH_MEMO_MA: u32 = 0x100280;
+export const S_PATCH_MEMO_MA: u32 = 0x100284;
 /** u32: bytes of the remembered store */
-export const S_PATCH_MEMO_SIZE: u32 = 0x100284;
+export const S_PATCH_MEMO_SIZE: u32 = 0x100288;
 /** u32: records the remembered store patches (at most PATCH_MEMO_MAX) */
-export const S_PATCH_MEMO_N: u32 = 0x100288;
+export const S_PATCH_MEMO_N: u32 = 0x10028C;
 /** u32[4]: those records (Wasm addresses) */
-export const S_PATCH_MEMO_REC: u32 = 0x10028C;
+export const S_PATCH_MEMO_REC: u32 = 0x100290;
 /** u32[4]: machine address of each one's patched constant */
-export const S_PATCH_MEMO_FIELD: u32 = 0x10029C;
+export const S_PATCH_MEMO_FIELD: u32 = 0x1002A0;
 /** u32[4]: each one's field (REC_IMM or REC_DISP) | constant size << 8 | 0x10000 when sign-extended */
-export const S_PATCH_MEMO_KIND: u32 = 0x1002AC;
+export const S_PATCH_MEMO_KIND: u32 = 0x1002B0;
 /** u64: instructions retired (also the time-stamp counter) */
 export const S_INSNS: u32 = 0x1002C0;
 /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */

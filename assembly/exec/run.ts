@@ -170,7 +170,10 @@ export function interrupt(vector: u32): void {
  * (the block ends: stale code, an instruction to resume, an exception the core delivered) or
  * an exit reason.
  */
-export function stepRecord(rec: usize): u32 {
+export function stepRecord(rec: usize): u32 { return stepOne(rec); }
+
+/** stepRecord's body, inlined into the core's loops over records for translated code (translated.ts). */
+@inline export function stepOne(rec: usize): u32 {
   const e = load<u32>(S_EIP);
   store<u32>(S_INSTR_EIP, e);
   const next = e + load<u8>(rec, REC_LEN);
@@ -210,6 +213,34 @@ const RUN_NO_BLOCK: u32 = 0xFFFFFFFE;
   // they also end HLT. After STI, MOV SS and POP SS they wait one instruction (INTR_SHADOW).
   return insns >= load<u64>(S_BUDGET_END) || load<u32>(S_HALTED) != 0 ||
     (load<u32>(S_INTR_PENDING) != 0 && (load<u32>(S_FLAGS) & IF) != 0 && load<u32>(S_INTR_SHADOW) == 0);
+}
+
+/**
+ * What jitNextBlock found for run() when its translation did not go on there: the block (not yet
+ * entered), or that findBlock returned 0 (a fault pending or a decode miss). run() takes them after
+ * the translation returns, as it takes runBlocks' RUN_AGAIN / RUN_NO_BLOCK.
+ */
+let jitFound: usize = 0;
+let jitLookedUp = false;
+
+/**
+ * For translated code whose block ended in the core (its last record ran and the block goes on): do what run() does between blocks — its checks (mustStop), findBlock — and when that
+ * finds block `x` (a block of the translation's region with `count` records) and the run loop
+ * would run all of it in its translation (no interrupt shadow, the budget does not end inside it),
+ * enter it (enterBlock) and return 1: the translation goes on at x. Otherwise return 0 with what
+ * was found kept for run(), so nothing is looked up or counted twice; the translation returns
+ * EXIT_NONE.
+ */
+export function jitNextBlock(x: usize, count: u32): u32 {
+  if (mustStop(load<u64>(S_INSNS))) return 0;
+  const b = findBlock();
+  if (b == x && load<u32>(S_INTR_SHADOW) == 0 && load<u64>(S_INSNS) + <u64>(count - 1) < load<u64>(S_BUDGET_END)) {
+    enterBlock(b);
+    return 1;
+  }
+  if (b == 0) jitLookedUp = true;
+  else jitFound = b;
+  return 0;
 }
 
 /** run()'s per-block counters for block `b`, about to run. */
@@ -381,6 +412,11 @@ export function run(): u32 {
       if (j & JIT_COMPILED) {
         const x = call_indirect<u32>(j & ~JIT_COMPILED, b);
         if (x != JIT_INTERPRET) {
+          // the next block, if the translation looked it up (jitNextBlock)
+          found = jitFound;
+          lookedUp = jitLookedUp;
+          jitFound = 0;
+          jitLookedUp = false;
           if (x != EXIT_NONE) return exitWith(x);
           continue;
         }

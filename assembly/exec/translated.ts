@@ -1,7 +1,7 @@
 // What translated code (src/translate) calls in the core besides stepRecord (exec/run.ts): the
 // flag helpers, so that a translation reads the lazy flags with the interpreter's own code.
 import { getCF, testCC, getEflags } from "./flags";
-import { stepRecord, STEP_NEXT } from "./run";
+import { stepOne, STEP_NEXT } from "./run";
 import { REC_SIZE, EXIT_NONE, S_FLAGS, S_FLAGS_LAZY, RAM_BASE } from "../layout";
 import { storeEffect, STORE_INVALIDATES, STORE_PATCH } from "../mmu/phys";
 import { patchRecords } from "../mmu/patch";
@@ -25,6 +25,19 @@ export function jitFlattenFlags(): void {
 }
 
 /**
+ * Run the records at `from`, `from` + REC_SIZE, … up to `to` with stepRecord (records a translation
+ * does not inline, one after the other in a block): STEP_NEXT when the block goes on after `to`,
+ * else the first answer other than STEP_NEXT.
+ */
+export function jitStepRun(from: usize, to: usize): u32 {
+  for (let rec = from; rec <= to; rec += REC_SIZE) {
+    const x = stepOne(rec);
+    if (x != STEP_NEXT) return x;
+  }
+  return STEP_NEXT;
+}
+
+/**
  * Run the records at `from`, `from` + REC_SIZE, … up to `to` with stepRecord: the rest of a block
  * whose translation must stop part-way (a store patched constants it had baked in), so the block
  * ends exactly where the interpreter's would. EXIT_NONE after the last, or the first answer other
@@ -32,7 +45,7 @@ export function jitFlattenFlags(): void {
  */
 export function jitStepRest(from: usize, to: usize): u32 {
   for (let rec = from; rec <= to; rec += REC_SIZE) {
-    const x = stepRecord(rec);
+    const x = stepOne(rec);
     if (x != STEP_NEXT) return x;
   }
   return EXIT_NONE;

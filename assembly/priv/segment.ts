@@ -2,7 +2,7 @@
 // checks and faults of a data or stack segment load, the hidden-cache update, and the CS/CPL
 // switch that far transfers, interrupts and IRET share.
 import {
-  S_SEG_SEL, S_SEG_BASE, S_SEG_LIMIT, S_SEG_ATTR, S_CPL, S_MODE, S_CR0, SR_CS, SR_SS, S_JIT_SEG_BOUND,
+  S_SEG_SEL, S_SEG_BASE, S_SEG_LIMIT, S_SEG_ATTR, S_CPL, S_MODE, S_CR0, SR_CS, SR_SS, S_JIT_SEG_BOUND, S_JIT_SEG_DIRTY,
 } from "../layout";
 import {
   cpl, segAttr, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_USABLE, ATTR_DPL_SHIFT, ATTR_DB,
@@ -22,7 +22,12 @@ export function setSegCache(sreg: u32, sel: u32, base: u32, limit: u32, attr: u3
   store<u32>(sreg << 2, base, S_SEG_BASE);
   store<u32>(sreg << 2, limit, S_SEG_LIMIT);
   store<u32>(sreg << 2, attr, S_SEG_ATTR);
-  refreshSegBounds(sreg);
+  segChanged(sreg);
+}
+
+/** Segment register `sreg`'s limit or attributes changed: its JIT_SEG_BOUND words are stale. */
+@inline function segChanged(sreg: u32): void {
+  store<u32>(S_JIT_SEG_DIRTY, load<u32>(S_JIT_SEG_DIRTY) | (1 << sreg));
 }
 
 /** JIT_SEG_BOUND of one access kind: `bits` of SEG_ATTR needed, the segment's limit. */
@@ -32,12 +37,11 @@ export function setSegCache(sreg: u32, sel: u32, base: u32, limit: u32, attr: u3
 
 /**
  * Recompute the translation tier's JIT_SEG_BOUND words of segment register `sreg` (read, write,
- * stack read, stack write) from its SEG_LIMIT and SEG_ATTR; every write of those calls it, so
- * translations read the bounds without computing them (src/translate/codegen-mem.ts). A 4-byte
- * access at offset `off` takes a fast path when off < bound: access.ts's `(attr & fast) &&
- * off <= limit && limit - off >= 3`, and for the stack a 32-bit stack (D/B) as stack-ops.ts's.
+ * stack read, stack write) from its SEG_LIMIT and SEG_ATTR. A 4-byte access at offset `off` takes
+ * a translation's fast path when off < bound: access.ts's `(attr & fast) && off <= limit &&
+ * limit - off >= 3`, and for the stack a 32-bit stack (D/B) as stack-ops.ts's.
  */
-export function refreshSegBounds(sreg: u32): void {
+function refreshSegBounds(sreg: u32): void {
   const attr = segAttr(sreg);
   const limit = load<u32>(sreg << 2, S_SEG_LIMIT);
   const at = S_JIT_SEG_BOUND + (sreg << 4);
@@ -45,6 +49,22 @@ export function refreshSegBounds(sreg: u32): void {
   store<u32>(at, segBound(attr, limit, ATTR_FAST_WRITE), 4);
   store<u32>(at, segBound(attr, limit, ATTR_FAST_READ | ATTR_DB), 8);
   store<u32>(at, segBound(attr, limit, ATTR_FAST_WRITE | ATTR_DB), 12);
+}
+
+/**
+ * For translated code: the JIT_SEG_BOUND words of the segment registers in `mask` (those its
+ * inlined accesses use) that changed since they were computed (JIT_SEG_DIRTY), computed now. The
+ * bounds are computed when a translation needs them after a change, not at every segment load
+ * (an interrupt and its IRET load CS and SS each) nor at every translation entry.
+ */
+export function jitSegRefresh(mask: u32): void {
+  const dirty = load<u32>(S_JIT_SEG_DIRTY);
+  let d = dirty & mask;
+  store<u32>(S_JIT_SEG_DIRTY, dirty & ~d);
+  while (d != 0) {
+    refreshSegBounds(ctz(d));
+    d &= d - 1;
+  }
 }
 
 /** Load a segment register from the descriptor in descLo/descHi. */
@@ -56,7 +76,7 @@ export function setSegFromDesc(sreg: u32, sel: u32): void {
 export function setSegNull(sreg: u32, sel: u32): void {
   store<u32>(sreg << 2, sel & 0xFFFF, S_SEG_SEL);
   store<u32>(sreg << 2, load<u32>(sreg << 2, S_SEG_ATTR) & 0xFFFF, S_SEG_ATTR);
-  refreshSegBounds(sreg);
+  segChanged(sreg);
 }
 
 /** Set the CPL and recompute MODE (CS.D, CPL) and the TLB rights. */

@@ -24,8 +24,8 @@ export interface CoreExports {
   translate(lin: number, acc: number): number;
   getEflags(): number;
   withDerivedAttr(attr: number, isNull: number): number;
-  /** JIT_SEG_BOUND of a segment register after its limit or attributes changed (priv/segment.ts) */
-  refreshSegBounds(sreg: number): void;
+  /** for translated code: JIT_SEG_BOUND of the changed segment registers in a mask (priv/segment.ts) */
+  jitSegRefresh(mask: number): void;
   setEflags(v: number): void;
   /** for translated code (src/translate): one record as the run loop executes it */
   stepRecord(rec: number): number;
@@ -37,6 +37,10 @@ export interface CoreExports {
   jitFlattenFlags(): void;
   /** for translated code: a store into a page that holds decoded code (assembly/exec/translated.ts) */
   jitCodeStore(ma: number, v: number, size: number): number;
+  /** for translated code: records run one after the other (assembly/exec/translated.ts) */
+  jitStepRun(from: number, to: number): number;
+  /** for translated code whose block ended in the core: the run loop's next block (exec/run.ts) */
+  jitNextBlock(block: number, records: number): number;
   /** INS: the value the port gave (IO_STRING = 1) */
   finishStringIn(v: number): void;
 }

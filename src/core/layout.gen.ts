@@ -181,50 +181,52 @@ export const L = {
   S_JIT_THRESHOLD: 0x1001A8,
   /** u32: block indices waiting in JIT_QUEUE for the host to translate */
   S_JIT_QUEUE_COUNT: 0x1001AC,
-  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, kept by the core with SEG_LIMIT/SEG_ATTR (priv/segment.ts refreshSegBounds) for translations to read (src/translate/codegen-mem.ts); the core never reads it */
+  /** u32[24]: translation tier: per segment × 4 access kinds (read, write, stack read, stack write) the bound a 4-byte access offset must stay below, computed from SEG_LIMIT/SEG_ATTR when a translation finds its segments in JIT_SEG_DIRTY (priv/segment.ts jitSegRefresh), for translations to read (src/translate/codegen-mem.ts); the core never reads it */
   S_JIT_SEG_BOUND: 0x1001B0,
+  /** u32: translation tier: bit s set when segment register s's limit or attributes changed since its JIT_SEG_BOUND words were computed (set by every write of them, also Machine.setSegment) */
+  S_JIT_SEG_DIRTY: 0x100210,
   /** u32: PV fast paths in the core (assembly/hv): bit 0 = bounce exceptions and serve HYPERVISOR_iret in the core (EXC_POLICY 2); what they cannot do exactly as src/hv does still exits */
-  S_PV_FLAGS: 0x100210,
+  S_PV_FLAGS: 0x100214,
   /** u32: PV: the domain's vm_assist bits (src/hv Domain.vmAssist) */
-  S_PV_VM_ASSIST: 0x100214,
+  S_PV_VM_ASSIST: 0x100218,
   /** u32: PV: the virtual IOPL (0-3) */
-  S_PV_IOPL: 0x100218,
+  S_PV_IOPL: 0x10021C,
   /** u32: PV: stack_switch selector (the ring-1 stack for bounces from ring 3) */
-  S_PV_KERNEL_SS: 0x10021C,
+  S_PV_KERNEL_SS: 0x100220,
   /** u32: PV: stack_switch stack pointer */
-  S_PV_KERNEL_SP: 0x100220,
+  S_PV_KERNEL_SP: 0x100224,
   /** u32: PV: the guest-visible CR2 (last page-fault address reported to the guest) */
-  S_PV_CR2: 0x100224,
+  S_PV_CR2: 0x100228,
   /** u32: PV: machine address of vcpu_info.evtchn_upcall_pending (u8) */
-  S_PV_UPCALL_PENDING_MA: 0x100228,
+  S_PV_UPCALL_PENDING_MA: 0x10022C,
   /** u32: PV: machine address of vcpu_info.evtchn_upcall_mask (u8) */
-  S_PV_UPCALL_MASK_MA: 0x10022C,
+  S_PV_UPCALL_MASK_MA: 0x100230,
   /** u32: PV: machine address of vcpu_info.arch.cr2 (u32) */
-  S_PV_ARCH_CR2_MA: 0x100230,
+  S_PV_ARCH_CR2_MA: 0x100234,
   /** u32: PV: first linear address of the hypervisor area (guest accesses must end below it) */
-  S_PV_HV_START: 0x100234,
+  S_PV_HV_START: 0x100238,
   /** u32: PV: where the guest's segments end (the flat selectors' limit + 1) */
-  S_PV_SEG_END: 0x100238,
+  S_PV_SEG_END: 0x10023C,
   /** u32: PV: entries of the guest GDT (set_gdt) */
-  S_PV_GDT_ENTRIES: 0x10023C,
+  S_PV_GDT_ENTRIES: 0x100240,
   /** u32[14]: PV: machine frames of the guest GDT (set_gdt) */
-  S_PV_GDT_MFN: 0x100240,
+  S_PV_GDT_MFN: 0x100244,
   /** u32: PV: HYPERVISOR_iret calls served in the core since the host last collected them */
-  S_PV_IRETS: 0x100278,
+  S_PV_IRETS: 0x10027C,
   /** u32: PV: exceptions bounced in the core since the host last collected PV_BOUNCE_COUNTS */
-  S_PV_BOUNCED: 0x10027C,
+  S_PV_BOUNCED: 0x100280,
   /** u32: the last store patchable() allowed, remembered (assembly/mmu/patch.ts): its machine address + 1, 0 = none; dropped whenever code is decoded or a page's code is dropped */
-  S_PATCH_MEMO_MA: 0x100280,
+  S_PATCH_MEMO_MA: 0x100284,
   /** u32: bytes of the remembered store */
-  S_PATCH_MEMO_SIZE: 0x100284,
+  S_PATCH_MEMO_SIZE: 0x100288,
   /** u32: records the remembered store patches (at most PATCH_MEMO_MAX) */
-  S_PATCH_MEMO_N: 0x100288,
+  S_PATCH_MEMO_N: 0x10028C,
   /** u32[4]: those records (Wasm addresses) */
-  S_PATCH_MEMO_REC: 0x10028C,
+  S_PATCH_MEMO_REC: 0x100290,
   /** u32[4]: machine address of each one's patched constant */
-  S_PATCH_MEMO_FIELD: 0x10029C,
+  S_PATCH_MEMO_FIELD: 0x1002A0,
   /** u32[4]: each one's field (REC_IMM or REC_DISP) | constant size << 8 | 0x10000 when sign-extended */
-  S_PATCH_MEMO_KIND: 0x1002AC,
+  S_PATCH_MEMO_KIND: 0x1002B0,
   /** u64: instructions retired (also the time-stamp counter) */
   S_INSNS: 0x1002C0,
   /** u64: added to INSNS to form the time-stamp counter (WRMSR 0x10 sets it) */

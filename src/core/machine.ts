@@ -112,7 +112,7 @@ export class Machine {
     this.u32[(L.S_SEG_BASE >> 2) + sreg] = base >>> 0;
     this.u32[(L.S_SEG_LIMIT >> 2) + sreg] = limit >>> 0;
     this.u32[(L.S_SEG_ATTR >> 2) + sreg] = this.core.exports.withDerivedAttr(attr, (selector & 0xfffc) === 0 && sreg !== 1 ? 1 : 0) >>> 0;
-    this.core.exports.refreshSegBounds(sreg);
+    this.u32[L.S_JIT_SEG_DIRTY >> 2] |= 1 << sreg; // translations recompute JIT_SEG_BOUND
     if (sreg === 1) this.refreshMode();
   }
 

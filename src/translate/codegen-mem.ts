@@ -2,14 +2,15 @@
 // of assembly/mmu/access.ts (segment attribute + limit, TLB entry with the rights of the region's
 // CPL, no page crossing, counting TLB hits), and the stack accesses of PUSH/POP/CALL/RET.
 //
-// Segment checks are hoisted: for each segment and access kind the core keeps the bound an offset
-// must stay below (JIT_SEG_BOUND, recomputed whenever a segment register's limit or attributes
-// change: assembly/priv/segment.ts refreshSegBounds), so an access compares its offset with one
-// word of memory and adds SEG_BASE, and neither a translation's entry nor a record run in the
-// core costs anything for it. (In memory, not in locals: V8 sinks a local's pure computation into
-// the loop that uses it, and the function already has more live locals than the host has
-// registers; measured with valgrind on the call/ret loop: 276 → 233 host instructions per
-// iteration.)
+// Segment checks are hoisted: for each segment and access kind JIT_SEG_BOUND holds the bound an
+// offset must stay below, so an access compares its offset with one word of memory and adds
+// SEG_BASE. The core marks a segment register in JIT_SEG_DIRTY whenever its limit or attributes
+// change; a translation asks the core to recompute the bounds of the segments it uses that are
+// marked (assembly/priv/segment.ts jitSegRefresh) at its entry and after records run in the core
+// (refresh(): one load and test when none changed). (In memory, not in locals: V8 sinks a local's
+// pure computation into the loop that uses it, and the function already has more live locals
+// than the host has registers; measured with valgrind on the call/ret loop: 276 → 233 host
+// instructions per iteration.)
 //
 // Every check branches to the caller's $slow label when it fails; the caller then runs the whole
 // record in the core's stepRecord, so faults (#GP/#SS on limits, #PF with its CR2 and error code,
@@ -54,11 +55,31 @@ export class MemEmitter {
 
   /**
    * `user`: the region runs at CPL 3; `patched`: its page has had constants patched, so IMM and
-   * DISP are read from the records at run time.
+   * DISP are read from the records at run time; `segs`: the segment registers its inlined records
+   * access, a mask (segOf).
    */
-  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean) {
+  constructor(private readonly f: FunctionBody, private readonly l: MemLocals, private readonly user: boolean, private readonly patched: boolean, private readonly segs: number) {
     this.readNeed = TLB_VALID | (user ? TLB_USER : 0);
     this.writeNeed = TLB_VALID | TLB_NOCODE | (user ? TLB_USER | TLB_WRITE_USER : TLB_WRITE_SUP);
+  }
+
+  /** The segment register an inlined record of kind `k` (codegen.ts Plan) on operand segment `seg` accesses, if any. */
+  static segOf(k: string, seg: number): number | undefined {
+    switch (k) {
+      case "load": case "store": case "storeImm": case "aluRM": case "aluMR": case "aluMI": return seg;
+      case "pushR": case "pushI": case "popR": case "call": case "ret": return SR_SS;
+      default: return undefined;
+    }
+  }
+
+  /**
+   * Make JIT_SEG_BOUND current for the segments the region uses: when any of them is in
+   * JIT_SEG_DIRTY, the core recomputes it (`jitSegRefresh`, the index of that import). Emitted
+   * where no local lives yet: at the entry, and before the locals are reloaded after a call.
+   */
+  refresh(jitSegRefresh: number): void {
+    if (this.segs === 0) return;
+    this.f.load32At(L.S_JIT_SEG_DIRTY).i32(this.segs).op(Op.i32_and).if().i32(this.segs).call(jitSegRefresh).end();
   }
 
   /** push the record's immediate: a constant, or read from the record on a patched page */
@@ -94,6 +115,7 @@ export class MemEmitter {
     const { f } = this;
     const t = this.l.t;
     const bound = boundAddr({ seg, write, stack });
+    if (!(this.segs & (1 << seg))) throw new Error(`translation: access to segment ${seg} not in the region's mask`);
     f.get(t[1]).load32At(bound).op(Op.i32_ge_u).brIf(slowDepth);
     // lin
     f.load32At(L.S_SEG_BASE + 4 * seg).get(t[1]).op(Op.i32_add).set(t[3]);

@@ -54,6 +54,12 @@ export interface CoreImports {
   flatten: number;
   /** assembly/exec/translated.ts jitCodeStore(ma, value, size): 0 done, 1 run the record in the core */
   codeStore: number;
+  /** assembly/exec/translated.ts jitStepRun(from, to): records one after the other */
+  stepRun: number;
+  /** assembly/exec/run.ts jitNextBlock(block, records): 1 when the run loop's next block is it (entered) */
+  nextBlock: number;
+  /** assembly/priv/segment.ts jitSegRefresh(mask): JIT_SEG_BOUND of changed segments */
+  segRefresh: number;
 }
 
 /** The inlined form of a record, or null (executed by stepRecord). */
@@ -65,6 +71,12 @@ type Plan =
   | { k: "shift"; op: number; count: number } | { k: "pushR" } | { k: "pushI" } | { k: "popR" } | { k: "nop" };
 
 const INLINE_ALU = new Set([ADD, OR, AND, SUB, XOR, CMP, TEST]);
+/**
+ * Handlers that end their block without a transfer of control and never load CS (forms' `ends`):
+ * after one ran in the core, execution goes on at the next instruction under the same CS, so a
+ * translation may go on at the block that starts there (step(), jitNextBlock).
+ */
+const FALLS_THROUGH = new Set(["invlpg", "movToCr", "movToDr", "lgdtLidt", "loadSysM", "loadSysR", "movSregM", "movSregR", "popSreg", "loadFarPtr", "cli", "sti", "popf", "wrmsr"]);
 /** inlined forms with a fast path that may fall back to the core (which then reads all flags) */
 const FALLBACK = new Set<Plan["k"]>(["load", "store", "storeImm", "aluRM", "aluMR", "aluMI", "pushR", "pushI", "popR", "jmp", "jcc", "loop", "call", "ret"]);
 
@@ -266,13 +278,26 @@ class RegionGen {
       }
     }));
     this.spill = [...w].sort();
-    // a record before the last of a block may run in the core and go on (step() sets `slow`; an
-    // inlined record whose fast path fails returns after the rest of its block ran in the core)
-    this.mayStep = blocks.some((b, k) => b.records.some((_, i) => i < b.records.length - 1 && this.allPlans[k][i] === null));
+    // a record may run in the core and the function go on (stepRun sets `slow`): one before the
+    // last of its block, or a last one that falls through to a block of the region. Only then do
+    // inlined records whose fast path fails go on in the function too (withFallback): the checks
+    // that `slow` asks for cost a region of inlined records a tenth of its time (call/ret loop,
+    // valgrind: 128 → 140 host instructions per iteration, and 155 with the copies).
+    this.mayStep = blocks.some((b, k) => b.records.some((r, i) => {
+      if (this.allPlans[k][i] !== null) return false;
+      if (i < b.records.length - 1) return true;
+      return FALLS_THROUGH.has(r.handler) && this.byDelta.has((this.delta[k] + r.offset + r.len) | 0);
+    }));
     // the region's MODE fixes the CPL, hence the TLB rights an access needs (mmu/tlb.ts)
     const user = ((head.mode >> 1) & 3) === 3;
     this.user = user;
-    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched);
+    let segs = 0;
+    blocks.forEach((b, k) => b.records.forEach((r, i) => {
+      const p = this.allPlans[k][i];
+      const s = p ? MemEmitter.segOf(p.k, r.seg) : undefined;
+      if (s !== undefined) segs |= 1 << s;
+    }));
+    this.mem = new MemEmitter(f, { g: this.g, t: this.t, hits: this.hits }, user, this.patched, segs);
   }
 
   generate(): Translation {
@@ -288,6 +313,7 @@ class RegionGen {
       f.i32(JIT_INTERPRET).ret();
       f.end();
     }
+    this.mem.refresh(this.imp.segRefresh);
     f.load64At(L.S_INSNS).set(this.insns);
     f.load64At(L.S_BUDGET_END).set(this.budget);
     this.budgetEndsInside(blocks[0].records.length).if().i32(JIT_INTERPRET).ret().end();
@@ -338,12 +364,28 @@ class RegionGen {
     this.plans = this.allPlans[k];
     this.live = this.allLive[k];
     this.fl.restore(FlagEmitter.atBlockEntry(this.live[0]));
-    const recs = block.records;
+    this.generateRecords(0);
+  }
+
+  /**
+   * The current block's records from `from` on, and its end. In a copy (the rest of a block after
+   * a fast path failed, withFallback) `copy` is set: fast paths that fail there run the rest of the
+   * block in the core.
+   */
+  private copy = false;
+  private generateRecords(from: number): void {
+    const recs = this.block.records;
     const n = recs.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const p = this.plans[i];
       this.ri = i;
-      if (p) { this.inlined++; this.inline(p, recs[i], i); } else { this.stepped++; this.step(recs[i], i); }
+      if (p) { this.inlined++; this.inline(p, recs[i], i); continue; }
+      // records run in the core one after the other: one call
+      let j = i;
+      while (j + 1 < n && this.plans[j + 1] === null) j++;
+      this.stepped += j - i + 1;
+      this.stepRun(i, j);
+      this.ri = i = j;
     }
     // The last record did not leave the function: the block is over, the run loop goes on.
     const last = recs[n - 1];
@@ -426,37 +468,116 @@ class RegionGen {
    * the rest of the block runs in the core too (jitStepRest) and the function returns.
    */
   private step(r: RecordInfo, i: number, rest = false): void {
-    const { f } = this;
     const recs = this.block.records;
-    const last = i === recs.length - 1;
+    if (rest && i < recs.length - 1) {
+      this.toCore(i);
+      this.f.i32(r.addr).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret();
+      return;
+    }
+    this.stepRun(i, i);
+  }
+
+  /**
+   * Execute records `i` … `j` of the current block (none inlined) in the core, in one call: write
+   * the state back, call, return what the core says unless the block goes on, then reload.
+   * When `j` is the block's last record the block is over: if it is one that goes on at the next
+   * instruction (FALLS_THROUGH) and a block x of the region starts there, the function goes on at x
+   * when the run loop would run x next: toBlock's checks, else the core's (jitNextBlock: the run
+   * loop's checks, findBlock with the TLB fetch — a walk after a flush —, block entry); otherwise
+   * it returns to the run loop (which takes what jitNextBlock found).
+   */
+  private stepRun(i: number, j: number): void {
+    const { f, blocks } = this;
+    const recs = this.block.records;
+    const [ri, rj] = [recs[i], recs[j]];
+    const next = rj.offset + rj.len;
+    const last = j === recs.length - 1;
+    const x = last && FALLS_THROUGH.has(rj.handler) ? this.byDelta.get((this.delta[this.cur] + next) | 0) : undefined;
+    this.toCore(i);
+    if (last && x === undefined) {
+      f.i32(ri.addr).i32(rj.addr).call(this.imp.stepRest).ret();
+      return;
+    }
+    if (i === j) f.i32(ri.addr).call(this.imp.stepRecord);
+    else f.i32(ri.addr).i32(rj.addr).call(this.imp.stepRun);
+    f.tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne).if().get(this.t[0]).ret().end();
+    if (x === undefined) {
+      // a store patched constants this translation baked in: the rest of the block runs in the core
+      if (!this.patched) {
+        f.load32At(this.patchAddr).if().i32(rj.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
+      }
+      this.fromCore(j + 1, this.delta[this.cur] + next);
+      f.i32(1).set(this.slow);
+      return;
+    }
+    // the block is over: on at x when toBlock's checks pass (it counts the block entry)
+    this.fromCore(recs.length, this.delta[this.cur] + next);
+    f.i32(1).set(this.slow);
+    this.toBlock(x, () => this.eipAt(next));
+    // else as the run loop: jitNextBlock enters x, or leaves what it found to the run loop
+    if (!this.patched) f.load32At(this.patchAddr).if().i32(EXIT_NONE).ret().end();
+    f.i32(L.BLOCKS_BASE + blocks[x].index * L.BLK_SIZE).i32(blocks[x].records.length).call(this.imp.nextBlock);
+    f.op(Op.i32_eqz).if().i32(EXIT_NONE).ret().end();
+    // x entered (its first record retires next): everything from memory again
+    this.fromCore(0, this.delta[x]);
+    f.i32(0).set(this.slow); // jitNextBlock made the run loop's checks
+    this.fl.toCanon(this.allLive[x][0]);
+    this.goTo(x);
+  }
+
+  /** Before records from the `i`-th of the block run in the core: the state to memory. */
+  private toCore(i: number): void {
+    const r = this.block.records[i];
     this.spillGprs();
     this.fl.flush();
     this.store32(L.S_EIP, () => this.eipAt(r.offset));
     this.storeInsns(i);
     this.flushCounters();
-    f.i32(r.addr).call(this.imp.stepRecord).tee(this.t[0]).i32(STEP_NEXT).op(Op.i32_ne);
-    f.if().get(this.t[0]).ret().end();
-    if (last) { f.i32(EXIT_NONE).ret(); return; }
-    if (rest) { f.i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret(); return; }
-    // a store patched constants this translation baked in: the rest of the block runs in the core
-    if (!this.patched) {
-      f.load32At(this.patchAddr).if().i32(r.addr + L.REC_SIZE).i32(recs[recs.length - 1].addr).call(this.imp.stepRest).ret().end();
-    }
+  }
+
+  /**
+   * After records ran in the core, `k` retired records into the current block, at EIP `off`
+   * bytes from rbase: reload everything from memory, so that no local lives across the call (V8
+   * would keep such a local in memory along the fast paths too) — the registers, INSNS at the
+   * block's start, BUDGET_END, rbase from the EIP the core left; the flags are in memory.
+   */
+  private fromCore(k: number, off: number): void {
+    const { f } = this;
+    // the records may have loaded segment registers
+    this.mem.refresh(this.imp.segRefresh);
     this.loadGprs();
-    // EIP as the interpreter continues: the next record runs at the EIP the handler left
+    f.load64At(L.S_INSNS);
+    if (k) f.i64(BigInt(k)).op(Op.i64_sub);
+    f.set(this.insns);
+    f.load64At(L.S_BUDGET_END).set(this.budget);
     f.load32At(L.S_EIP);
-    if ((this.delta[this.cur] + r.offset + r.len) | 0) f.i32(this.delta[this.cur] + r.offset + r.len).op(Op.i32_sub);
+    if (off | 0) f.i32(off | 0).op(Op.i32_sub);
     f.set(this.rbase);
-    f.i32(1).set(this.slow);
     this.fl.inCore();
+  }
+
+  /** Branch to block x's code (its label, its own loop, or round the dispatch loop). */
+  private goTo(x: number): void {
+    const { f } = this;
+    if (x > this.cur) f.brTo(this.blockLabel[x]);
+    else if (x === this.cur && this.selfLabel[x] !== undefined) f.brTo(this.selfLabel[x]);
+    else {
+      if (this.blocks.length > 1) f.i32(x).set(this.sel);
+      f.brTo(this.dispatch);
+    }
   }
 
   /**
    * An inlined record with a fast path: `fast` emits checks that branch to $slow (depth 0) when
-   * they fail, then the record's effects. On failure the record runs in stepRecord, the rest of
-   * its block in the core, and the function returns. The slow path never joins the fast one: a
-   * join after a call into the core would make the Wasm compiler keep the locals in memory
-   * around every access (measured: a third of the time of a call/ret loop).
+   * they fail, then the record's effects. On failure the record runs in stepRecord; in a region
+   * where records run in the core anyway (mayStep: event paths — a TLB miss after INVLPG or a CR3
+   * reload) the block goes on in a copy of the rest of its code (generateRecords), where a fast
+   * path that fails runs the rest of the block in the core (jitStepRest) and the function
+   * returns; elsewhere that is what the first failure does. The slow path never joins the fast
+   * one inside the block (their flags differ), and no local lives across its calls into the core
+   * (fromCore reloads them all); in a region of inlined records it does not join at all: a join
+   * after a call into the core makes the Wasm compiler keep locals in memory around every access
+   * (measured: a third of the time of a call/ret loop).
    */
   private withFallback(r: RecordInfo, i: number, fast: () => void): void {
     const { f, fl } = this;
@@ -469,9 +590,19 @@ class RegionGen {
     f.end();
     // slow path: the state as before this record
     fl.restore(before);
-    const stepped = this.stepped;
-    this.step(r, i, true);
-    this.stepped = stepped;
+    const [stepped, inlined] = [this.stepped, this.inlined];
+    const last = i === this.block.records.length - 1;
+    if (this.copy || last || !this.mayStep) {
+      this.step(r, i, true);
+    } else {
+      this.step(r, i);
+      this.copy = true;
+      this.generateRecords(i + 1);
+      this.copy = false;
+      this.ri = i;
+      f.op(Op.unreachable);
+    }
+    [this.stepped, this.inlined] = [stepped, inlined];
     f.end(); // $done
     fl.restore(after);
   }
@@ -773,12 +904,7 @@ class RegionGen {
     this.fl.toCanon(this.allLive[x][0]);
     // the run loop's findBlock (one TLB hit for the fetch) and block entry
     f.get(this.runs).i32(1).op(Op.i32_add).set(this.runs);
-    if (x > this.cur) f.brTo(this.blockLabel[x]);
-    else if (x === this.cur && this.selfLabel[x] !== undefined) f.brTo(this.selfLabel[x]);
-    else {
-      if (blocks.length > 1) f.i32(x).set(this.sel);
-      f.brTo(this.dispatch);
-    }
+    this.goTo(x);
     f.end();
   }
 

@@ -89,6 +89,9 @@ export class Translator {
       eflags: mb.importFunction("core", "jitEflags", [], [I32]),
       flatten: mb.importFunction("core", "jitFlattenFlags", [], []),
       codeStore: mb.importFunction("core", "jitCodeStore", [I32, I32, I32], [I32]),
+      stepRun: mb.importFunction("core", "jitStepRun", [I32, I32], [I32]),
+      nextBlock: mb.importFunction("core", "jitNextBlock", [I32, I32], [I32]),
+      segRefresh: mb.importFunction("core", "jitSegRefresh", [I32], []),
     };
     mb.importMemory("core", "memory", core.memory.buffer.byteLength >>> 16);
     const done: number[] = [];
@@ -111,7 +114,7 @@ export class Translator {
     const module = new WebAssembly.Module(bytes);
     const e = core.exports;
     const instance = new WebAssembly.Instance(module, {
-      core: { stepRecord: e.stepRecord, jitStepRest: e.jitStepRest, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, jitEflags: e.jitEflags, jitFlattenFlags: e.jitFlattenFlags, jitCodeStore: e.jitCodeStore, memory: core.memory },
+      core: { stepRecord: e.stepRecord, jitStepRest: e.jitStepRest, jitGetCF: e.jitGetCF, jitTestCC: e.jitTestCC, jitEflags: e.jitEflags, jitFlattenFlags: e.jitFlattenFlags, jitCodeStore: e.jitCodeStore, jitStepRun: e.jitStepRun, jitNextBlock: e.jitNextBlock, jitSegRefresh: e.jitSegRefresh, memory: core.memory },
     });
     this.stats.modules++;
     if (this.nextSlot - this.firstSlot + done.length > MAX_TRANSLATIONS || this.liveModules >= MAX_MODULES) this.reset();

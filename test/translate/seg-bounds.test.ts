@@ -1,6 +1,7 @@
-// The segment bounds translations read (JIT_SEG_BOUND, assembly/priv/segment.ts refreshSegBounds):
-// the core recomputes them whenever a segment register's limit or attributes change, and a
-// translation never computes them itself. Every way a segment register changes under a hot
+// The segment bounds translations read (JIT_SEG_BOUND): every write of a segment register's limit
+// or attributes marks it in JIT_SEG_DIRTY, and a translation has the core recompute the marked
+// ones it uses (assembly/priv/segment.ts jitSegRefresh) at its entry and after records run in the
+// core. Every way a segment register changes under a hot
 // translated loop must be seen by the next access: MOV/POP to a segment register, LSS, IRET to
 // ring 3 (which nulls DS), the host's Machine.setSegment between runs. Each program runs
 // translated (thresholds 0 and 2) and interpreted; all state and counters must agree.
