@@ -206,6 +206,13 @@ export function stepRecord(rec: usize): u32 { return stepOne(rec); }
 const RUN_AGAIN: u32 = 0xFFFFFFFF;
 /** runBlocks looked up the next block and found none (findBlock returned 0). */
 const RUN_NO_BLOCK: u32 = 0xFFFFFFFE;
+/** runBlocks found the next block (in jitFound, not entered), one the translation tier may run. */
+const RUN_FOUND: u32 = 0xFFFFFFFD;
+
+/** The translation tier will never translate block `b` (BLOCK_JIT JIT_NEVER): the interpreter may chain through it. */
+@inline function interpreterOnly(b: usize): bool {
+  return load<u32>(BLOCK_JIT_BASE + ((<u32>(b - BLOCKS_BASE) / BLK_SIZE) << 2)) == JIT_NEVER;
+}
 
 /** run()'s checks before a block: INSNS reached the budget, HLT, an interrupt to take. */
 @inline function mustStop(insns: u64): bool {
@@ -268,9 +275,11 @@ export function jitNextBlock(x: usize, count: u32): u32 {
  * sameBlockAgain stays true (CS, MODE, CPL, the TLB and code pages are untouched by those
  * records), so later rounds only count the fetch's TLB hit, as sameBlockAgain does.
  */
-function runBlocks(b: usize, chain: bool): u32 {
+function runBlocks(b: usize, chain: bool, jit: bool): u32 {
   const budgetEnd = load<u64>(S_BUDGET_END);
   while (true) {
+    // with the translation tier, only through blocks it never translates (run() counts the others)
+    const chainHere = chain || (jit && interpreterOnly(b));
     const first: usize = RECORDS_BASE + load<u32>(b, BLK_FIRST) * REC_SIZE;
     const count = load<u32>(b, BLK_COUNT);
     const recEnd = first + count * REC_SIZE;
@@ -351,7 +360,7 @@ function runBlocks(b: usize, chain: bool): u32 {
         countHit(); // the fetch's TLB hit, as sameBlockAgain counts it
       } else {
         if (!sameBlockAgain(b, lin, mode)) break;
-        if (!chain) return RUN_AGAIN;
+        if (!chainHere) return RUN_AGAIN;
         verified = true;
       }
       if (mustStop(insns)) return RUN_AGAIN;
@@ -359,9 +368,13 @@ function runBlocks(b: usize, chain: bool): u32 {
       insns0 = insns;
     }
     // the next block, as run() finds it
-    if (!chain || mustStop(insns)) return EXIT_NONE;
+    if (!chainHere || mustStop(insns)) return EXIT_NONE;
     b = findBlock();
     if (b == 0) return RUN_NO_BLOCK;
+    if (jit && !interpreterOnly(b)) {
+      jitFound = b; // run() enters it (counting it, calling its translation)
+      return RUN_FOUND;
+    }
     enterBlock(b);
   }
 }
@@ -432,9 +445,13 @@ export function run(): u32 {
         }
       }
     }
-    const x = runBlocks(b, threshold == JIT_OFF);
+    const x = runBlocks(b, threshold == JIT_OFF, threshold != JIT_OFF);
     if (x == RUN_AGAIN) found = b;
     else if (x == RUN_NO_BLOCK) lookedUp = true;
+    else if (x == RUN_FOUND) {
+      found = jitFound;
+      jitFound = 0;
+    }
     else if (x != EXIT_NONE) return exitWith(x);
   }
   return EXIT_NONE;

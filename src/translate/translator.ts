@@ -99,8 +99,9 @@ export class Translator {
       if (untranslatable(core, index) !== null) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
       const region = selectRegion(core, index);
       const t = translateRegion(region, imports, u32[(L.PAGE_PATCH_BASE >> 2) + (region[0].phys >>> 12)]);
-      // at a positive threshold a block with nothing inlined gains nothing from translation
-      if (t.inlined === 0 && this.threshold > 0) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
+      // at a positive threshold a block with nothing inlined, or a head with too little to do
+      // before it returns (codegen.ts headGains), gains nothing from translation
+      if ((t.inlined === 0 || !t.headGains) && this.threshold > 0) { u32[this.jitEntry(index)] = JIT_NEVER; this.stats.refused++; continue; }
       mb.addFunction(t.body, `b${index}`);
       done.push(index);
       this.stats.inlined += t.inlined;
