@@ -8,25 +8,16 @@ import { describe, it, expect } from "vitest";
 import { flatMachine } from "../helpers/flat.ts";
 import { assemble } from "../helpers/asm.ts";
 import { expectEnginesAgree } from "../helpers/engines.ts";
+import { flatProgram } from "../helpers/programs.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
-
-function program(source: string): () => Machine {
-  const code = assemble(source + "\nhlt\n", 0x1000);
-  return () => {
-    const m = flatMachine(1 << 20);
-    m.writePhys(0x1000, code);
-    m.eip = 0x1000;
-    return m;
-  };
-}
 
 const patches = (m: Machine) => m.u64Field(L.S_CODE_PATCHES);
 const invalidated = (m: Machine) => m.u64Field(L.S_BLOCKS_INVALIDATED);
 
 describe("stores into immediates and displacements patch records", () => {
   it("imm32 of the next instruction, every pass of a loop", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $300, %ecx
       1: mov %ecx, 2f+1
       2: add $0x12345678, %eax  # 05 id
@@ -38,7 +29,7 @@ describe("stores into immediates and displacements patch records", () => {
   });
 
   it("imm8 sign-extended (83 /0 ib) and zero-extended (B0 ib), written a byte at a time", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         movb $0xff, 2f+2
         movb $0x80, 3f+1
       2: add $1, %ebx      # 83 c3 01 -> 83 c3 ff: adds -1
@@ -54,7 +45,7 @@ describe("stores into immediates and displacements patch records", () => {
   });
 
   it("imm16 under an operand-size prefix, and two bytes inside an imm32", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         movw $0x1234, 2f+3
       2: addw $0x1111, %cx  # 66 81 c1 iw
         movw $0xbeef, 3f+3
@@ -64,7 +55,7 @@ describe("stores into immediates and displacements patch records", () => {
   });
 
   it("disp8 (sign-extended) and disp32 of memory operands", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         movl $7, 0x1fffc
         movl $9, 0x30000
@@ -80,7 +71,7 @@ describe("stores into immediates and displacements patch records", () => {
   it("an imm32 that straddles two 16-byte chunks", () => {
     // the add's opcode sits at chunk offset 14, so its imm32 covers the last byte of one chunk
     // and three of the next
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $50, %ecx
         jmp 1f
         .p2align 4
@@ -96,7 +87,7 @@ describe("stores into immediates and displacements patch records", () => {
 
 describe("stores over other bytes of an instruction still invalidate", () => {
   it("the opcode byte: inc becomes dec", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         movb $0x48, 2f
       2: inc %eax`));
     expect(m.reg("eax")).toBe(0xffffffff);
@@ -104,7 +95,7 @@ describe("stores over other bytes of an instruction still invalidate", () => {
   });
 
   it("a prefix byte: 66 05 iw becomes nop; add $imm32 (lengths change)", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         movb $0x90, 2f
       2: .byte 0x66, 0x05, 0x01, 0x00  # add $1, %ax -> nop; add $imm32 over the next bytes
         .byte 0x02, 0x00
@@ -114,7 +105,7 @@ describe("stores over other bytes of an instruction still invalidate", () => {
   });
 
   it("the ModRM byte: mov %eax, %ebx becomes mov %eax, %ecx", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $42, %eax
         movb $0xc1, 2f+1
       2: mov %eax, %ebx     # 89 c3 -> 89 c1`));
@@ -124,7 +115,7 @@ describe("stores over other bytes of an instruction still invalidate", () => {
   });
 
   it("a store covering an immediate and the next instruction's opcode", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         movw $0x4000, 2f+4   # last imm byte := 0x00, next opcode inc %ecx := 0x40 (inc %eax)
       2: mov $0x01020304, %edx
         inc %ecx`));
@@ -135,7 +126,7 @@ describe("stores over other bytes of an instruction still invalidate", () => {
   });
 
   it("a store covering a displacement and an immediate of one instruction", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         movw $0x0708, 2f+2   # disp8 := 8, imm32 low byte := 7
       2: movl $0x11111100, 4(%esi)`, ));
     expect(m.readPhys(8, 4)).toEqual(new Uint8Array([7, 0x11, 0x11, 0x11]));
@@ -143,7 +134,7 @@ describe("stores over other bytes of an instruction still invalidate", () => {
   });
 
   it("an immediate in a loop that is translated and patched (translation reads the record)", () => {
-    const { m, translated } = expectEnginesAgree(program(`
+    const { m, translated } = expectEnginesAgree(flatProgram(`
         mov $2000, %ecx
       1: mov %ecx, %edx
         and $3, %edx
@@ -166,7 +157,7 @@ describe("the remembered patchable store", () => {
   it("1-, 2- and 4-byte stores into the same bytes every pass, the instruction in two blocks", () => {
     // the loop's code is decoded twice (the block that falls into it and the loop's own block),
     // so each store patches two records
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $200, %ecx
         xor %ebx, %ebx
       1: movb %cl, 2f+1
@@ -191,7 +182,7 @@ describe("the remembered patchable store", () => {
 
   it("an instruction in five blocks (more than the memo holds): every record is patched", () => {
     // each entry point decodes a block that ends with the same patched instruction
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $30, %ecx
       1: mov %ecx, 2f+1
         mov %ecx, %edx
@@ -219,7 +210,7 @@ describe("the remembered patchable store", () => {
 
   it("is dropped when code is decoded over the stored bytes: the same store then invalidates", () => {
     // BA 40 40 40 C3 = mov $0xc3404040, %edx; from its second byte: inc %eax x3, ret
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $10, %ecx
       1: movb $0x40, 2f+1
       2: mov $0xc3404040, %edx

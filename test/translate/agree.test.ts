@@ -5,40 +5,14 @@ import { describe, it, expect } from "vitest";
 import { flatMachine, FLAT_DATA32, FLAT_CODE32 } from "../helpers/flat.ts";
 import { assemble } from "../helpers/asm.ts";
 import { expectEnginesAgree, snapshot } from "../helpers/engines.ts";
+import { flatProgram, identityPaging } from "../helpers/programs.ts";
 import { L } from "../../src/core/layout.gen.ts";
-import type { Machine } from "../../src/core/machine.ts";
-
-function program(source: string, setup?: (m: Machine) => void): () => Machine {
-  const code = assemble(source + "\nhlt\n", 0x1000);
-  return () => {
-    const m = flatMachine(1 << 20);
-    m.writePhys(0x1000, code);
-    m.eip = 0x1000;
-    setup?.(m);
-    return m;
-  };
-}
-
-const PD = 0x80000, PT = 0x81000;
-/** 2-level paging: identity-map the first 4 MiB except `absent` pages (not present). */
-function paged(absent: number[], readOnly: number[] = []) {
-  return (m: Machine) => {
-    const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
-    new DataView(pd.buffer).setUint32(0, PT | 0x3, true);
-    const ptv = new DataView(pt.buffer);
-    for (let i = 0; i < 1024; i++) if (!absent.includes(i)) ptv.setUint32(i * 4, (i << 12) | (readOnly.includes(i) ? 0x1 : 0x3), true);
-    m.writePhys(PD, pd);
-    m.writePhys(PT, pt);
-    m.setField(L.S_CR3, PD);
-    m.setField(L.S_CR0, 0x80010011); // PG, WP, ET, PE
-  };
-}
 
 const CCS = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
 
 describe("translation agrees with the interpreter", () => {
   it("sums in a register loop (a block that loops inside its translation)", () => {
-    const { m, translated } = expectEnginesAgree(program(`
+    const { m, translated } = expectEnginesAgree(flatProgram(`
         mov $1000, %ecx
         xor %eax, %eax
       1: add %ecx, %eax
@@ -50,7 +24,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("loads and stores through an index (inline TLB check, first access misses)", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         mov $3000, %ecx
       1: mov %ecx, %edx
@@ -69,7 +43,7 @@ describe("translation agrees with the interpreter", () => {
   it("read-modify-writes at misaligned offsets count readForWrite's own TLB hit", () => {
     // access.ts probeWrite's fast path takes aligned accesses only: a misaligned one translates
     // (one TLB hit more), at CPL 0 too
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $200, %ecx
       1: addl $1, 0x20001
         addl %ecx, 0x20006
@@ -81,7 +55,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("calls and returns with pushes, pops and stack loads", () => {
-    expectEnginesAgree(program(`
+    expectEnginesAgree(flatProgram(`
         mov $500, %ecx
       1: push %ecx
         push $0x1234
@@ -123,7 +97,7 @@ describe("translation agrees with the interpreter", () => {
         n++;
       }
     }
-    const { m } = expectEnginesAgree(program(src), { thresholds: [0] });
+    const { m } = expectEnginesAgree(flatProgram(src), { thresholds: [0] });
     expect(m.instructions).toBeGreaterThan(10000n);
   });
 
@@ -134,7 +108,7 @@ describe("translation agrees with the interpreter", () => {
       "rol $3, %eax", "ror $1, %eax", "shl $2, %eax", "shr $1, %eax", "sar $31, %eax", "adc %ebx, %eax", "addb %bl, %al",
       "add %ebx, %eax\nrol $1, %eax\ninc %eax", "sub %eax, %ebx\nshl $1, %eax\ndec %eax", "stc\ninc %eax", "sbb %ebx, %eax\ndec %eax"];
     for (const [k, s] of setters.entries()) {
-      const { m, exits } = expectEnginesAgree(program(`
+      const { m, exits } = expectEnginesAgree(flatProgram(`
           mov $0x2f80, %esi
           mov $0x9e3779b9, %ebx
         1: mov (%esi), %eax
@@ -148,7 +122,7 @@ describe("translation agrees with the interpreter", () => {
           pop %edx
           add %edx, %edi
         3: ${s}
-          jmp 1b`, paged([3])), { thresholds: [0, 1], slices: [7n, 1000n] });
+          jmp 1b`, identityPaging([3])), { thresholds: [0, 1], slices: [7n, 1000n] });
       expect(exits.at(-1), s).toBe("EXCEPTION");
       expect(m.field(L.S_CR2)).toBe(0x3000);
     }
@@ -188,7 +162,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("stops exactly where the budget ends, also inside a block and inside a looping translation", () => {
-    expectEnginesAgree(program(`
+    expectEnginesAgree(flatProgram(`
         mov $300, %ecx
       1: add %ecx, %eax
         push %eax
@@ -202,7 +176,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("self-modifying code: a hot loop patches a translated function on another page", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $200, %ecx
       1: mov %ecx, 2f+1
         call 2f
@@ -223,7 +197,7 @@ describe("translation agrees with the interpreter", () => {
   it("code rewritten hundreds of times at threshold 0: old modules are recycled, results agree", () => {
     // every pass rewrites the opcode byte (with the same value) and the low immediate bytes of an
     // instruction in the loop's own block: a new block, a new module each time
-    const { translated } = expectEnginesAgree(program(`
+    const { translated } = expectEnginesAgree(flatProgram(`
         mov $600, %ecx
       1: mov %ecx, %edx
         shl $8, %edx
@@ -238,7 +212,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("self-modifying code: stores into the running block and into the next instruction", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $50, %ecx
       1: movl %ecx, 2f+1
         movb $0x90, 4f
@@ -252,44 +226,44 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("a page fault in the middle of a looping block: precise EIP, registers, CR2 and count", () => {
-    const { m, exits } = expectEnginesAgree(program(`
+    const { m, exits } = expectEnginesAgree(flatProgram(`
         mov $0x2000, %esi
       1: add $1, %ecx
         mov (%esi), %eax
         add $4, %esi
         add %eax, %ebx
-        jmp 1b`, paged([3])));
+        jmp 1b`, identityPaging([3])));
     expect(exits.at(-1)).toBe("EXCEPTION");
     expect(m.field(L.S_EXC_VECTOR)).toBe(14);
     expect(m.field(L.S_CR2)).toBe(0x3000);
   });
 
   it("faults on stores, pushes and calls: read-only page, not-present stack", () => {
-    const store = expectEnginesAgree(program(`
+    const store = expectEnginesAgree(flatProgram(`
         mov $0x5000, %edi
       1: mov %ecx, (%edi)
         add $4, %edi
         inc %ecx
-        jmp 1b`, paged([], [6])));
+        jmp 1b`, identityPaging([], [6])));
     expect(store.m.field(L.S_EXC_VECTOR)).toBe(14);
     expect(store.m.field(L.S_CR2)).toBe(0x6000);
-    const push = expectEnginesAgree(program(`
+    const push = expectEnginesAgree(flatProgram(`
         mov $0x8010, %esp
       1: push %ecx
         inc %ecx
-        jmp 1b`, paged([7])));
+        jmp 1b`, identityPaging([7])));
     expect(push.m.field(L.S_CR2)).toBe(0x7ffc);
-    const call = expectEnginesAgree(program(`
+    const call = expectEnginesAgree(flatProgram(`
         mov $0x8008, %esp
       1: call 2f
         jmp 1b
       2: inc %ebx
-        jmp 1b`, paged([7])));
+        jmp 1b`, identityPaging([7])));
     expect(call.m.field(L.S_CR2)).toBe(0x7ffc);
   });
 
   it("a segment limit violation raises #GP at the right instruction", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x2ff0, %esi
       1: mov (%esi), %eax
         add $4, %esi
@@ -313,11 +287,11 @@ describe("translation agrees with the interpreter", () => {
         }
       }
     }
-    expectEnginesAgree(program(src), { thresholds: [0] });
+    expectEnginesAgree(flatProgram(src), { thresholds: [0] });
   });
 
   it("LOOP and JECXZ, taken and not, with the loop inside the translation", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         mov $2000, %ecx
       1: mov %ecx, %edx
@@ -335,7 +309,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("a looping block whose body runs records in the core (8-bit, shifts, MOVZX) and faults in the end", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x2f00, %esi
       1: movb (%esi), %al
         rol $3, %ebx
@@ -343,12 +317,12 @@ describe("translation agrees with the interpreter", () => {
         add %edx, %ebx
         inc %esi
         shl $1, %ecx
-        jmp 1b`, paged([3])));
+        jmp 1b`, identityPaging([3])));
     expect(m.field(L.S_CR2)).toBe(0x3000);
   });
 
   it("records the translation cannot inline run through the core (8/16-bit, IN/OUT, HLT)", () => {
-    expectEnginesAgree(program(`
+    expectEnginesAgree(flatProgram(`
         mov $40, %ecx
       1: movb %cl, %al
         addw $0x101, %ax
@@ -359,7 +333,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("regions: a call/ret loop runs from block to block inside one translation", () => {
-    const { m, translated } = expectEnginesAgree(program(`
+    const { m, translated } = expectEnginesAgree(flatProgram(`
         mov $3000, %ecx
       1: push %ecx
         push %ebx
@@ -384,7 +358,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("regions: a store into another block of the region (same page) is seen at once", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $400, %ecx
       1: call 2f
         add %eax, %ebx
@@ -399,7 +373,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("regions: RET to an address that is not a return site, and a jump table through memory", () => {
-    expectEnginesAgree(program(`
+    expectEnginesAgree(flatProgram(`
         mov $500, %ecx
         mov $0x20000, %esi
         movl $4f, (%esi)
@@ -422,7 +396,7 @@ describe("translation agrees with the interpreter", () => {
   });
 
   it("regions: an interrupt waiting while IF = 0 stays pending; STI inside the region ends it", () => {
-    const { exits, m } = expectEnginesAgree(program(`
+    const { exits, m } = expectEnginesAgree(flatProgram(`
         mov $2000, %ecx
       1: call 2f
         dec %ecx

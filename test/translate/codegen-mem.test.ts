@@ -4,11 +4,10 @@
 // takes (expand-down, 16-bit stack). Every program runs translated (thresholds 0 and 2) and
 // interpreted, and all state and counters must agree (test/helpers/engines.ts).
 import { describe, it, expect } from "vitest";
-import { assemble } from "../helpers/asm.ts";
 import { expectEnginesAgree } from "../helpers/engines.ts";
-import { protMachine, setGdt, segDesc, write32, KDATA, SPARE, ACC_DATA0 } from "../helpers/desc.ts";
+import { protProgram } from "../helpers/programs.ts";
+import { setGdt, segDesc, write32, KDATA, SPARE, ACC_DATA0 } from "../helpers/desc.ts";
 import { L } from "../../src/core/layout.gen.ts";
-import type { Machine } from "../../src/core/machine.ts";
 
 const SR_SS = 2;
 /** SEG_ATTR of a 32-bit (B = 1), byte-granular, present ring 0 data segment: read/write, accessed */
@@ -19,24 +18,11 @@ const DATA_B_DOWN = 0x4097;
 const DATA_16 = 0x0093;
 const SS_VEC = 12, GP_VEC = 13;
 
-/** A machine with the standard GDT (test/helpers/desc.ts) whose exceptions exit to the host. */
-function program(source: string, setup?: (m: Machine) => void): () => Machine {
-  const code = assemble(source + "\nhlt\n", 0x1000);
-  return () => {
-    const m = protMachine();
-    m.setField(L.S_EXC_POLICY, 0);
-    m.writePhys(0x1000, code);
-    m.eip = 0x1000;
-    setup?.(m);
-    return m;
-  };
-}
-
 describe("translated memory accesses agree with the interpreter", () => {
   it("DS alternates between flat and based + limited in a loop, then #GP at its limit", () => {
     // SPARE: base 0x20000, limit 0x3fff
     const based = SPARE;
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $${based}, %eax
         mov $${KDATA}, %edx
         mov $0x100, %esi
@@ -57,7 +43,7 @@ describe("translated memory accesses agree with the interpreter", () => {
 
   it("LSS inside a region switches between stacks with different bases", () => {
     const stack = SPARE + 8;
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $0x3000, %edi
         movl $0x7000, (%edi)
         movl $${stack}, 4(%edi)
@@ -84,7 +70,7 @@ describe("translated memory accesses agree with the interpreter", () => {
 
   // (a limit inside a page: near a page end the page-crossing check would hide an off-by-one)
   it("pops up to the last bytes below the SS limit, then #SS(0)", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
       1: pop %eax
         add %eax, %ebx
         jmp 1b`, (m) => {
@@ -96,7 +82,7 @@ describe("translated memory accesses agree with the interpreter", () => {
   });
 
   it("a CALL whose push ends beyond the SS limit raises #SS(0); the ones before it run", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
       1: call 2f
       2: add $8, %esp
         inc %ebx
@@ -110,7 +96,7 @@ describe("translated memory accesses agree with the interpreter", () => {
   });
 
   it("an expand-down stack: pushes down to its limit, then #SS(0)", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
       1: push %ecx
         inc %ecx
         jmp 1b`, (m) => {
@@ -123,7 +109,7 @@ describe("translated memory accesses agree with the interpreter", () => {
   });
 
   it("a 16-bit stack (B = 0): pushes and pops move SP only", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $500, %ecx
       1: push %ecx
         call 2f
@@ -142,7 +128,7 @@ describe("translated memory accesses agree with the interpreter", () => {
   });
 
   it("a data segment whose base is not page aligned: linear = base + offset, page-crossing accesses", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $0, %esi
         mov $3000, %ecx
       1: mov (%esi), %eax
@@ -156,7 +142,7 @@ describe("translated memory accesses agree with the interpreter", () => {
   });
 
   it("a store into the page of the running code takes the slow path every time, exactly", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $300, %ecx
       1: mov %ecx, 3f
         add 3f, %ebx

@@ -2,9 +2,8 @@
 // of inlined and core-executed instructions with flag-setters, conditional skips, block boundaries,
 // memory and stack accesses, some of them faulting (a not-present page), must agree on everything.
 import { describe, it, expect } from "vitest";
-import { flatMachine } from "../helpers/flat.ts";
-import { assemble } from "../helpers/asm.ts";
 import { expectEnginesAgree } from "../helpers/engines.ts";
+import { flatProgram, identityPaging } from "../helpers/programs.ts";
 import { L } from "../../src/core/layout.gen.ts";
 
 /** xorshift32: the same programs on every run */
@@ -62,32 +61,13 @@ function randomProgram(seed: number): string {
   }
   // a last loop that walks into the not-present page at 0x30000 (when the seed says so)
   if (r.int(2)) src += `mov $0x2ff00, %esi\nwalk: ${r.pick(ALU)}l (%esi), %eax\nadd $${r.pick([1, 2, 4])}, %esi\njmp walk\n`;
-  return src + "hlt\n";
-}
-
-function paged(m: ReturnType<typeof flatMachine>): void {
-  const PD = 0x80000, PT = 0x81000;
-  const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
-  new DataView(pd.buffer).setUint32(0, PT | 0x3, true);
-  const ptv = new DataView(pt.buffer);
-  for (let i = 0; i < 1024; i++) if (i !== 0x30) ptv.setUint32(i * 4, (i << 12) | 0x3, true);
-  m.writePhys(PD, pd);
-  m.writePhys(PT, pt);
-  m.setField(L.S_CR3, PD);
-  m.setField(L.S_CR0, 0x80010011);
+  return src; // flatProgram ends it with HLT
 }
 
 describe("random programs agree under interpreter and translation", () => {
   for (let seed = 1; seed <= 24; seed++) {
     it(`seed ${seed}`, () => {
-      const code = assemble(randomProgram(seed), 0x1000);
-      const { m, exits } = expectEnginesAgree(() => {
-        const m = flatMachine(1 << 20);
-        paged(m);
-        m.writePhys(0x1000, code);
-        m.eip = 0x1000;
-        return m;
-      }, { thresholds: [0, 1], maxInsns: 200_000n });
+      const { m, exits } = expectEnginesAgree(flatProgram(randomProgram(seed), identityPaging([0x30])), { thresholds: [0, 1], maxInsns: 200_000n });
       // the program ran to its end: HLT, or the #PF of the last loop
       expect(exits.at(-1) === "HLT" || (exits.at(-1) === "EXCEPTION" && m.field(L.S_CR2) === 0x30000), `${exits.at(-1)} at ${m.eip.toString(16)}`).toBe(true);
     });

@@ -7,37 +7,11 @@
 // (threshold 0 and 2) must agree on everything (test/helpers/engines.ts); the values are what the
 // CPU computes with the bytes as stored (SDM Vol. 3, 11.6).
 import { describe, it, expect } from "vitest";
-import { flatMachine, FLAT_DATA32 } from "../helpers/flat.ts";
-import { assemble } from "../helpers/asm.ts";
+import { FLAT_DATA32 } from "../helpers/flat.ts";
 import { expectEnginesAgree } from "../helpers/engines.ts";
+import { flatProgram, identityPaging } from "../helpers/programs.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
-
-function program(source: string, setup?: (m: Machine) => void): () => Machine {
-  const code = assemble(source + "\nhlt\n", 0x1000);
-  return () => {
-    const m = flatMachine(1 << 20);
-    m.writePhys(0x1000, code);
-    m.eip = 0x1000;
-    setup?.(m);
-    return m;
-  };
-}
-
-const PD = 0x80000, PT = 0x81000;
-/** 2-level paging: identity-map the first 4 MiB except `absent` pages. */
-function paged(absent: number[]) {
-  return (m: Machine) => {
-    const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
-    new DataView(pd.buffer).setUint32(0, PT | 0x3, true);
-    const ptv = new DataView(pt.buffer);
-    for (let i = 0; i < 1024; i++) if (!absent.includes(i)) ptv.setUint32(i * 4, (i << 12) | 0x3, true);
-    m.writePhys(PD, pd);
-    m.writePhys(PT, pt);
-    m.setField(L.S_CR3, PD);
-    m.setField(L.S_CR0, 0x80010011); // PG, WP, ET, PE
-  };
-}
 
 const patches = (m: Machine) => m.u64Field(L.S_CODE_PATCHES);
 const invalidated = (m: Machine) => m.u64Field(L.S_BLOCKS_INVALIDATED);
@@ -45,7 +19,7 @@ const sum = (from: number, to: number) => ((from + to) * (from - to + 1)) / 2;
 
 describe("stores in translations of self-modifying code", () => {
   it("mov reg and mov imm into the imm32 of the next instruction, the block goes on", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $300, %ecx
       1: mov %ecx, 2f+1
         movl $5, 3f+1
@@ -63,7 +37,7 @@ describe("stores in translations of self-modifying code", () => {
   });
 
   it("into a block of the same region that is not the storing block", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $200, %ecx
       1: mov %ecx, 3f+1
         test $1, %ecx
@@ -80,7 +54,7 @@ describe("stores in translations of self-modifying code", () => {
   });
 
   it("data beside the code on its page: a plain store, and the block goes on", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $200, %ecx
       1: mov %ecx, 2f+1
       2: .byte 0x05
@@ -103,7 +77,7 @@ describe("stores in translations of self-modifying code", () => {
 
   it("a store over opcodes of the same block invalidates and the block stops there", () => {
     // at ECX = 10 the four INC EBX after the store become NOPs
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $60, %ecx
       1: mov %ecx, 2f+1
       2: .byte 0x05
@@ -124,7 +98,7 @@ describe("stores in translations of self-modifying code", () => {
 
   it("a mov reg store over an opcode (the store's value decides which)", () => {
     // the store writes ECX's low byte over the opcode of INC EBX (0x43) until ECX = 0x4b (DEC EBX)
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x60, %ecx
       1: mov %ecx, 2f+1
       2: .byte 0x05
@@ -144,7 +118,7 @@ describe("stores in translations of self-modifying code", () => {
   });
 
   it("1- and 2-byte stores into constants (run in the core) beside an inlined 4-byte one", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $300, %ecx
       1: mov %ecx, 2f+1
         movb %cl, 3f+2
@@ -167,7 +141,7 @@ describe("stores in translations of self-modifying code", () => {
     // the function at the end of the first code page has its imm32 in the last 4 bytes; at
     // ECX = 5 the loop stores 4 bytes two bytes before the page end (2 of them the imm32's last,
     // 2 on the next page)
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $100, %ecx
         mov $0x1ffb, %edi
       1: mov %ecx, 2f+1
@@ -194,7 +168,7 @@ describe("stores in translations of self-modifying code", () => {
 
   it("a store that faults (#PF on a page not present) from the same block as patches", () => {
     // EDI points at a present page until ECX = 7, then at one not present
-    const { m, exits } = expectEnginesAgree(program(`
+    const { m, exits } = expectEnginesAgree(flatProgram(`
         mov $100, %ecx
         mov $0x5000, %edi
       1: mov %ecx, 2f+1
@@ -205,7 +179,7 @@ describe("stores in translations of self-modifying code", () => {
         jne 3f
         mov $0x6000, %edi
       3: dec %ecx
-        jnz 1b`, paged([6])));
+        jnz 1b`, identityPaging([6])));
     expect(exits).toEqual(["EXCEPTION"]);
     expect(m.field(L.S_EXC_VECTOR)).toBe(14);
     expect(m.field(L.S_CR2)).toBe(0x6000);
@@ -214,7 +188,7 @@ describe("stores in translations of self-modifying code", () => {
   });
 
   it("a store that faults (#GP, beyond the DS limit) after patches in the same block", () => {
-    const { m, exits } = expectEnginesAgree(program(`
+    const { m, exits } = expectEnginesAgree(flatProgram(`
         mov $100, %ecx
         xor %ebx, %ebx
       1: mov %ecx, 2f+1(%ebx)
@@ -233,7 +207,7 @@ describe("stores in translations of self-modifying code", () => {
 });
 
 describe("read-modify-write stores in translations of self-modifying code", () => {
-  const rmwLoop = (xorAt: string, orAt: string) => program(`
+  const rmwLoop = (xorAt: string, orAt: string) => flatProgram(`
         mov $300, %ecx
         movl $0xfffffff0, 2f+1
       1: addl $3, 2f+1
@@ -275,7 +249,7 @@ describe("read-modify-write stores in translations of self-modifying code", () =
 
   it("a read-modify-write over an opcode of the same block invalidates, exactly", () => {
     // at ECX = 10, XOR turns the four INC EBX (0x43) into DEC EBX (0x4b)
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $60, %ecx
       1: addl $1, 2f+1
       2: .byte 0x05
@@ -295,7 +269,7 @@ describe("read-modify-write stores in translations of self-modifying code", () =
   });
 
   it("a read-modify-write that faults (#PF) after patches in the same block", () => {
-    const { m, exits } = expectEnginesAgree(program(`
+    const { m, exits } = expectEnginesAgree(flatProgram(`
         mov $100, %ecx
         mov $0x5000, %edi
       1: addl $1, 2f+1
@@ -306,7 +280,7 @@ describe("read-modify-write stores in translations of self-modifying code", () =
         jne 3f
         mov $0x6000, %edi
       3: dec %ecx
-        jnz 1b`, paged([6])));
+        jnz 1b`, identityPaging([6])));
     expect(exits).toEqual(["EXCEPTION"]);
     expect(m.field(L.S_EXC_VECTOR)).toBe(14);
     expect(m.field(L.S_CR2)).toBe(0x6000);
