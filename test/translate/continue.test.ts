@@ -6,43 +6,19 @@
 // (thresholds 0 and 2) and interpreted, also stopped by budgets in many places; registers, flags,
 // EIP, retired instructions, TLB/block/exit counters and exceptions must agree.
 import { describe, it, expect } from "vitest";
-import { assemble } from "../helpers/asm.ts";
 import { expectEnginesAgree } from "../helpers/engines.ts";
-import { flatMachine } from "../helpers/flat.ts";
-import { protMachine, setGdt, segDesc, SPARE, KDATA, ACC_DATA0 } from "../helpers/desc.ts";
+import { flatProgram, protProgram, identityPaging } from "../helpers/programs.ts";
+import { setGdt, segDesc, SPARE, KDATA, ACC_DATA0 } from "../helpers/desc.ts";
 import { L } from "../../src/core/layout.gen.ts";
-import type { Machine } from "../../src/core/machine.ts";
 
-const PD = 0x80000, PT = 0x81000;
 /** identity-map the first 4 MiB (2-level paging) and turn paging on */
-function paged(m: Machine): void {
-  const pd = new Uint8Array(4096), pt = new Uint8Array(4096);
-  new DataView(pd.buffer).setUint32(0, PT | 0x3, true);
-  const ptv = new DataView(pt.buffer);
-  for (let i = 0; i < 1024; i++) ptv.setUint32(i * 4, (i << 12) | 0x3, true);
-  m.writePhys(PD, pd);
-  m.writePhys(PT, pt);
-  m.setField(L.S_CR3, PD);
-  m.setField(L.S_CR0, 0x80010011); // PG, WP, ET, PE
-}
-
-function program(source: string, setup?: (m: Machine) => void, prot = false): () => Machine {
-  const code = assemble(source + "\nhlt\n", 0x1000);
-  return () => {
-    const m = prot ? protMachine() : flatMachine(1 << 20);
-    if (prot) m.setField(L.S_EXC_POLICY, 0);
-    m.writePhys(0x1000, code);
-    m.eip = 0x1000;
-    setup?.(m);
-    return m;
-  };
-}
+const paged = identityPaging();
 
 const SLICES = { slices: [1n, 2n, 3n, 5n, 7n, 13n, 100n], maxInsns: 5000n };
 
 describe("translations go on after records run in the core", () => {
   it("INVLPG, a CR3 reload and a load that walks, in a loop (the fetch after the flush walks too)", () => {
-    const { m, translated } = expectEnginesAgree(program(`
+    const { m, translated } = expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         mov $300, %ecx
       1: invlpg (%esi)
@@ -57,7 +33,7 @@ describe("translations go on after records run in the core", () => {
   });
 
   it("the same loop stopped by budgets inside and between its blocks", () => {
-    expectEnginesAgree(program(`
+    expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         mov $200, %ecx
       1: invlpg (%esi)
@@ -70,7 +46,7 @@ describe("translations go on after records run in the core", () => {
   });
 
   it("paging turned off and on again by MOV to CR0 inside a loop", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         mov $200, %ecx
         mov %cr0, %edx
@@ -86,7 +62,7 @@ describe("translations go on after records run in the core", () => {
   });
 
   it("a page fault on the load right after a CR3 reload: precise EIP and count", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(flatProgram(`
         mov $0x20000, %esi
         mov $0x81000 + 4 * 0x20, %edi
         mov $50, %ecx
@@ -103,7 +79,7 @@ describe("translations go on after records run in the core", () => {
   });
 
   it("POPF that sets IF with an interrupt waiting: it is taken after the POPF, not later", () => {
-    const { exits, m } = expectEnginesAgree(program(`
+    const { exits, m } = expectEnginesAgree(flatProgram(`
         mov $400, %ecx
         pushf
         pop %edx
@@ -128,7 +104,7 @@ describe("translations go on after records run in the core", () => {
 
   it("STI with an interrupt waiting, in a region with no other record run in the core", () => {
     // (without memory accesses nothing else makes toBlock check for what a core record changed)
-    const { exits, m } = expectEnginesAgree(program(`
+    const { exits, m } = expectEnginesAgree(flatProgram(`
         mov $300, %ecx
       1: inc %eax
         cmp $200, %ecx
@@ -142,7 +118,7 @@ describe("translations go on after records run in the core", () => {
 
   it("MOV SS (an interrupt shadow) and LSS inside a loop, with an interrupt waiting and IF = 1", () => {
     const stack = SPARE;
-    const { exits } = expectEnginesAgree(program(`
+    const { exits } = expectEnginesAgree(protProgram(`
         mov $0x3000, %edi
         movl $0x7000, (%edi)
         movl $${stack}, 4(%edi)
@@ -159,7 +135,7 @@ describe("translations go on after records run in the core", () => {
         sti
         mov %dx, %ss
         inc %ebx
-        inc %ebx`, (m) => { setGdt(m, stack, segDesc(0x30000, 0xffff, ACC_DATA0 | 1, 0x4)); m.setField(L.S_INTR_PENDING, 1); }, true), SLICES);
+        inc %ebx`, (m) => { setGdt(m, stack, segDesc(0x30000, 0xffff, ACC_DATA0 | 1, 0x4)); m.setField(L.S_INTR_PENDING, 1); }), SLICES);
     expect(exits.at(-1)).toBe("INTERRUPT");
   });
 });

@@ -8,6 +8,7 @@
 import { describe, it, expect } from "vitest";
 import { assemble } from "../helpers/asm.ts";
 import { expectEnginesAgree, snapshot } from "../helpers/engines.ts";
+import { protProgram } from "../helpers/programs.ts";
 import { protMachine, setGdt, segDesc, KDATA, UCODE, UDATA, SPARE, ACC_DATA0 } from "../helpers/desc.ts";
 import { L } from "../../src/core/layout.gen.ts";
 import type { Machine } from "../../src/core/machine.ts";
@@ -17,23 +18,10 @@ const SR_DS = 3;
 /** SEG_ATTR of a 32-bit, byte-granular, present ring 0 data segment: read/write, accessed */
 const DATA_B = 0x4093;
 
-/** A machine with the standard GDT (test/helpers/desc.ts) whose exceptions exit to the host. */
-function program(source: string, setup?: (m: Machine) => void): () => Machine {
-  const code = assemble(source + "\nhlt\n", 0x1000);
-  return () => {
-    const m = protMachine();
-    m.setField(L.S_EXC_POLICY, 0);
-    m.writePhys(0x1000, code);
-    m.eip = 0x1000;
-    setup?.(m);
-    return m;
-  };
-}
-
 describe("segment bounds of translations follow every segment change", () => {
   it("MOV to DS of a read-only segment after a hot store loop: the next store raises #GP", () => {
     const ro = SPARE;
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $0x2000, %esi
         mov $${ro}, %edx
         mov $3, %ebx
@@ -52,7 +40,7 @@ describe("segment bounds of translations follow every segment change", () => {
 
   it("POP DS of a segment with a small limit after a hot load loop: #GP at the first load beyond it", () => {
     const small = SPARE;
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         push $${small}
         mov $2, %ebx
       2: mov $200, %ecx
@@ -73,7 +61,7 @@ describe("segment bounds of translations follow every segment change", () => {
 
   it("LSS to a 16-bit stack after a hot push/pop loop: pushes then wrap SP (no fast path)", () => {
     const s16 = SPARE;
-    expectEnginesAgree(program(`
+    expectEnginesAgree(protProgram(`
         mov $0x3000, %edi
         movl $0x10004, (%edi)
         movl $${s16}, 4(%edi)
@@ -97,7 +85,7 @@ describe("segment bounds of translations follow every segment change", () => {
   });
 
   it("IRET to ring 3 nulls DS (DPL 0): the ring-3 loop's first load through DS raises #GP(0)", () => {
-    const { m } = expectEnginesAgree(program(`
+    const { m } = expectEnginesAgree(protProgram(`
         mov $0x2000, %esi
         mov $300, %ecx
       1: add (%esi), %eax
