@@ -11,6 +11,8 @@
 // only one in iced's module, is back where it started after every call), no table was changed,
 // and no host state refers to what the code did.
 
+import { WasmReader, uleb128, sleb128, section, concat } from "./wasm-binary.ts";
+
 const GLOBAL_SECTION = 6, MEMORY_SECTION = 5, START_SECTION = 8, DATA_SECTION = 11, DATA_COUNT_SECTION = 12;
 const PAGE = 65536;
 /** zero bytes that end a segment: fewer are kept in it (a segment costs ~6 bytes of header) */
@@ -20,53 +22,45 @@ const ZERO_GAP = 16;
 export function withMemorySnapshot(bytes: Uint8Array, memory: Uint8Array): Uint8Array<ArrayBuffer> {
   if (memory.length % PAGE !== 0) throw new Error("memory snapshot: not a whole number of pages");
   const sections: Uint8Array[] = [bytes.subarray(0, 8)]; // magic and version
-  let pos = 8;
-  const u32 = (): number => {
-    let v = 0, shift = 0, b;
-    do { b = bytes[pos++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    return v;
-  };
+  const r = new WasmReader(bytes);
   let sawMemory = false;
   const segments = dataSegments(memory);
-  while (pos < bytes.length) {
-    const start = pos;
-    const id = bytes[pos++];
-    const size = u32();
-    const end = pos + size;
+  while (r.pos < bytes.length) {
+    const { id, start, end } = r.section();
     if (id === START_SECTION) throw new Error("memory snapshot: the module has a start function, which would run again");
     if (id === MEMORY_SECTION) {
-      if (u32() !== 1) throw new Error("memory snapshot: the module must define exactly one memory");
-      const flags = u32();
+      if (r.u32() !== 1) throw new Error("memory snapshot: the module must define exactly one memory");
+      const flags = r.u32();
       if (flags !== 0 && flags !== 1) throw new Error(`memory snapshot: memory limits flags ${flags} (shared or 64-bit) not handled`);
-      u32(); // initial pages: replaced
+      r.u32(); // initial pages: replaced
       const pages = memory.length / PAGE;
-      const limits = [leb128(1), Uint8Array.of(flags), leb128(pages)];
+      const limits = [uleb128(1), Uint8Array.of(flags), uleb128(pages)];
       if (flags === 1) {
-        const maximum = u32();
+        const maximum = r.u32();
         if (maximum < pages) throw new Error(`memory snapshot: ${pages} pages exceed the module's maximum ${maximum}`);
-        limits.push(leb128(maximum));
+        limits.push(uleb128(maximum));
       }
       sections.push(section(MEMORY_SECTION, concat(limits)));
       sawMemory = true;
     } else if (id === DATA_SECTION) {
-      for (let n = u32(); n > 0; n--) {
+      for (let n = r.u32(); n > 0; n--) {
         // only active segments of memory 0 (flags 0) are replaced; a passive one is read by memory.init
-        if (u32() !== 0) throw new Error("memory snapshot: passive or explicit-memory data segments not handled");
+        if (r.u32() !== 0) throw new Error("memory snapshot: passive or explicit-memory data segments not handled");
         // offset: i32.const n, end (a global.get offset would need the global's value)
-        if (bytes[pos++] !== 0x41) throw new Error("memory snapshot: data segment offset is not an i32.const");
-        while (bytes[pos++] & 0x80);
-        if (bytes[pos++] !== 0x0b) throw new Error("memory snapshot: data segment offset is not a single i32.const");
-        const length = u32(); // then the bytes (not `pos += u32()`: that adds to pos before the read)
-        pos += length;
+        if (r.byte() !== 0x41) throw new Error("memory snapshot: data segment offset is not an i32.const");
+        r.skipLeb();
+        if (r.byte() !== 0x0b) throw new Error("memory snapshot: data segment offset is not a single i32.const");
+        const length = r.u32(); // then the bytes (not `r.pos += r.u32()`: that adds to pos before the read)
+        r.pos += length;
       }
-      if (pos !== end) throw new Error("memory snapshot: data section not parsed to its end");
-      sections.push(section(DATA_SECTION, concat([leb128(segments.length), ...segments])));
+      if (r.pos !== end) throw new Error("memory snapshot: data section not parsed to its end");
+      sections.push(section(DATA_SECTION, concat([uleb128(segments.length), ...segments])));
     } else if (id === DATA_COUNT_SECTION) {
-      sections.push(section(DATA_COUNT_SECTION, leb128(segments.length)));
+      sections.push(section(DATA_COUNT_SECTION, uleb128(segments.length)));
     } else {
       sections.push(bytes.subarray(start, end));
     }
-    pos = end;
+    r.pos = end;
   }
   if (!sawMemory) throw new Error("memory snapshot: the module defines no memory");
   return concat(sections);
@@ -74,30 +68,24 @@ export function withMemorySnapshot(bytes: Uint8Array, memory: Uint8Array): Uint8
 
 /** How many of the globals `bytes` defines are mutable (global section, id 6: type, mut, init expression). */
 export function mutableGlobalCount(bytes: Uint8Array): number {
-  let pos = 8;
-  const u32 = (): number => {
-    let v = 0, shift = 0, b;
-    do { b = bytes[pos++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    return v;
-  };
-  while (pos < bytes.length) {
-    const id = bytes[pos++];
-    const end = u32() + pos;
+  const r = new WasmReader(bytes);
+  while (r.pos < bytes.length) {
+    const { id, end } = r.section();
     if (id === GLOBAL_SECTION) {
       let mutable = 0;
-      for (let n = u32(); n > 0; n--) {
-        pos++; // value type
-        if (bytes[pos++] === 1) mutable++;
-        const op = bytes[pos++];
-        if (op === 0x41 || op === 0x42 || op === 0x23) while (bytes[pos++] & 0x80); // i32/i64.const, global.get
-        else if (op === 0x43) pos += 4; // f32.const
-        else if (op === 0x44) pos += 8; // f64.const
+      for (let n = r.u32(); n > 0; n--) {
+        r.byte(); // value type
+        if (r.byte() === 1) mutable++;
+        const op = r.byte();
+        if (op === 0x41 || op === 0x42 || op === 0x23) r.skipLeb(); // i32/i64.const, global.get
+        else if (op === 0x43) r.pos += 4; // f32.const
+        else if (op === 0x44) r.pos += 8; // f64.const
         else throw new Error(`global initializer opcode 0x${op.toString(16)} not handled`);
-        if (bytes[pos++] !== 0x0b) throw new Error("global initializer is not a single constant");
+        if (r.byte() !== 0x0b) throw new Error("global initializer is not a single constant");
       }
       return mutable;
     }
-    pos = end;
+    r.pos = end;
   }
   return 0;
 }
@@ -110,38 +98,8 @@ function dataSegments(memory: Uint8Array): Uint8Array[] {
     let j = i + 1, zeros = 0;
     while (j < memory.length && zeros < ZERO_GAP) { zeros = memory[j] === 0 ? zeros + 1 : 0; j++; }
     const data = memory.subarray(i, j - zeros);
-    out.push(concat([Uint8Array.of(0, 0x41), sleb128(i), Uint8Array.of(0x0b), leb128(data.length), data]));
+    out.push(concat([Uint8Array.of(0, 0x41), sleb128(i), Uint8Array.of(0x0b), uleb128(data.length), data]));
     i = j;
   }
-  return out;
-}
-
-function section(id: number, body: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(id), leb128(body.length), body]);
-}
-
-function leb128(v: number): Uint8Array {
-  const out: number[] = [];
-  do { out.push((v & 0x7f) | (v > 0x7f ? 0x80 : 0)); v >>>= 7; } while (v > 0);
-  return Uint8Array.from(out);
-}
-
-/** signed LEB128 of an i32 (an offset as i32.const reads it) */
-function sleb128(v: number): Uint8Array {
-  v |= 0;
-  const out: number[] = [];
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { out.push(b); break; }
-    out.push(b | 0x80);
-  }
-  return Uint8Array.from(out);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
