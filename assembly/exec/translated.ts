@@ -44,11 +44,8 @@ export function jitStepRun(from: usize, to: usize): u32 {
  * than STEP_NEXT.
  */
 export function jitStepRest(from: usize, to: usize): u32 {
-  for (let rec = from; rec <= to; rec += REC_SIZE) {
-    const x = stepOne(rec);
-    if (x != STEP_NEXT) return x;
-  }
-  return EXIT_NONE;
+  const x = jitStepRun(from, to);
+  return x == STEP_NEXT ? EXIT_NONE : x;
 }
 
 /**
